@@ -1,0 +1,79 @@
+// Feature probes: ask the running kernel, with tiny throwaway objects, whether it has a feature.
+// Each answer is computed once per process.
+import { callHelper, encode, exit, movR0 } from '../asm/encode.js';
+import { AttachType, MapType, ProgType } from '../sys/constants.js';
+import { linkCreateTry, mapCreate, progLoadTry } from '../sys/commands.js';
+import { Errno } from '../sys/errno.js';
+import type { Fd } from '../sys/fd.js';
+
+const HELPER_GET_NETNS_COOKIE = 122;
+const cache = new Map<string, boolean>();
+
+function once(name: string, probe: () => boolean): boolean {
+  let v = cache.get(name);
+  if (v === undefined) {
+    v = probe();
+    cache.set(name, v);
+  }
+  return v;
+}
+
+function loadTiny(type: number, expectedAttachType: number, body: Buffer, what: string): Fd | undefined {
+  return progLoadTry({ type, insns: body, license: 'GPL', name: 'probe', expectedAttachType }, what).fd;
+}
+
+/** An sk_msg program that passes everything, for probes. */
+function passMsgProgram(): Fd | undefined {
+  return loadTiny(ProgType.SK_MSG, AttachType.SK_MSG_VERDICT, encode([movR0(1), exit()]), 'probe program (sk_msg)');
+}
+
+/** bpf_link on a SOCKMAP/SOCKHASH for sk_msg (kernel 6.10+). Otherwise PROG_ATTACH on the map. */
+export function hasSockmapLinks(): boolean {
+  return once('sockmap-links', () => {
+    const prog = passMsgProgram();
+    if (!prog) return false;
+    let map: Fd | undefined;
+    try {
+      map = mapCreate({ type: MapType.SOCKHASH, keySize: 4, valueSize: 8, maxEntries: 1, flags: 0, name: 'probe' }, 'probe map (sockhash)');
+      const r = linkCreateTry(prog, map, AttachType.SK_MSG_VERDICT, 'probe link (sk_msg on sockhash)');
+      r.fd?.close();
+      return r.fd !== undefined;
+    } catch {
+      return false;
+    } finally {
+      map?.close();
+      prog.close();
+    }
+  });
+}
+
+/** Whether sock_ops programs may call bpf_get_netns_cookie (5.15+): our key needs it. */
+export function hasNetnsCookieInSockops(): boolean {
+  return once('netns-cookie', () => {
+    const fd = loadTiny(ProgType.SOCK_OPS, 0, encode([callHelper(HELPER_GET_NETNS_COOKIE), movR0(1), exit()]), 'probe program (sock_ops netns cookie)');
+    fd?.close();
+    return fd !== undefined;
+  });
+}
+
+/** Whether the kernel can create a SOCKHASH at all (CONFIG_BPF_STREAM_PARSER / sockmap support). */
+export function hasSockhash(): boolean {
+  return once('sockhash', () => {
+    try {
+      mapCreate({ type: MapType.SOCKHASH, keySize: 4, valueSize: 8, maxEntries: 1, flags: 0, name: 'probe' }, 'probe map').close();
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** Errnos that mean "this kernel has no such link type" rather than a real failure. */
+export function isLinkUnsupported(errno: number): boolean {
+  return errno === Errno.EINVAL || errno === Errno.EOPNOTSUPP || errno === Errno.ENOTSUPP || errno === Errno.E2BIG;
+}
+
+/** Forget cached answers (tests). */
+export function resetProbes(): void {
+  cache.clear();
+}

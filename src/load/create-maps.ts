@@ -1,0 +1,147 @@
+// Turning MapSpecs into kernel maps: create (or reuse a pinned one), fill global data, freeze
+// read-only data. Every fd made here is closed again if a later step fails.
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { BpfError } from '../errors.js';
+import { BpfMap } from '../maps/map.js';
+import type { MapSpec } from '../object/spec.js';
+import { enumName, MapFlag, MapType, UpdateFlag } from '../sys/constants.js';
+import { mapCreate, mapFreeze, mapUpdate, objGet, objPin } from '../sys/commands.js';
+import { Errno } from '../sys/errno.js';
+import { exists, preparePinPath } from '../sys/bpffs.js';
+import { kernelName } from './names.js';
+
+export interface MapLoadOptions {
+  /** Reuse maps pinned in this directory under their names; create and pin the missing ones. */
+  pinMaps?: string;
+  /** Use these maps instead of creating ones of the same name. They stay owned by the caller. */
+  maps?: Record<string, BpfMap>;
+}
+
+export interface CreatedMap {
+  map: BpfMap;
+  /** True when the map came from `options.maps`: the caller owns it; we must not close it. */
+  borrowed: boolean;
+  /** Path we pinned it at during this load (undone if the load fails). */
+  pinnedNow?: string;
+}
+
+/** SOCKMAP/SOCKHASH and other special maps take no BTF key/value ids; their value is an fd or cookie. */
+const SOCK_MAPS: Set<number> = new Set([MapType.SOCKMAP, MapType.SOCKHASH]);
+
+function describe(spec: MapSpec): string {
+  return `map ${spec.name} (${enumName(MapType, spec.type)})`;
+}
+
+function checkSpec(file: string, spec: MapSpec): void {
+  if (SOCK_MAPS.has(spec.type) && spec.valueSize !== 4 && spec.valueSize !== 8) {
+    throw new BpfError('BPF_MAP_CREATE', Errno.EINVAL, 'EINVAL', `${file}: ${describe(spec)} has value size ${spec.valueSize}`, {
+      hint: 'a SOCKMAP/SOCKHASH value is a socket: declare it __u32 (4) or __u64 (8; lookups then return the socket cookie)',
+    });
+  }
+}
+
+/** Compare a pinned map with the spec that wants to reuse it; a mismatch is an error naming both. */
+function checkCompatible(spec: MapSpec, pinned: BpfMap, path: string): void {
+  const fields: [string, number, number][] = [
+    ['type', spec.type, pinned.type],
+    ['key size', spec.keySize, pinned.keySize],
+    ['value size', spec.valueSize, pinned.valueSize],
+    ['max entries', spec.maxEntries, pinned.maxEntries],
+    ['flags', spec.flags, pinned.flags],
+  ];
+  const diff = fields.filter(([, want, have]) => want !== have);
+  if (diff.length === 0) return;
+  const what = diff.map(([n, want, have]) => `${n} ${have} pinned vs ${want} in the object`).join(', ');
+  throw new BpfError('BPF_OBJ_GET', 0, 'EMISMATCH', `pinned map at ${path} does not match ${describe(spec)}: ${what}`, {
+    hint: `remove the stale pin (rm ${path}) or load an object whose map matches it`,
+  });
+}
+
+function createOne(objName: string, spec: MapSpec): BpfMap {
+  const name = kernelName(spec.kind === 'data' ? objName : '', spec.name);
+  let inner: BpfMap | undefined;
+  try {
+    if (spec.innerMap) inner = createOne(objName, spec.innerMap);
+    const fd = mapCreate({
+      type: spec.type,
+      keySize: spec.keySize,
+      valueSize: spec.valueSize,
+      maxEntries: spec.maxEntries,
+      flags: spec.flags,
+      name,
+      innerMapFd: inner?.fd.value,
+      mapExtra: spec.mapExtra,
+    }, describe(spec));
+    return new BpfMap(fd, { name: spec.name, type: spec.type, keySize: spec.keySize, valueSize: spec.valueSize, maxEntries: spec.maxEntries, flags: spec.flags });
+  } finally {
+    // The kernel copied the inner map's shape; the template itself is no longer needed.
+    inner?.close();
+  }
+}
+
+/** Global data: one-element ARRAY, filled with the section's bytes; .rodata frozen after. */
+function fillData(map: BpfMap, spec: MapSpec): void {
+  if (!spec.contents) return;
+  if (spec.contents.length !== spec.valueSize) {
+    throw new BpfError('BPF_MAP_UPDATE_ELEM', Errno.EINVAL, 'EINVAL', `${describe(spec)}: contents are ${spec.contents.length} bytes but the value size is ${spec.valueSize}`);
+  }
+  mapUpdate(map.fd, Buffer.alloc(4), spec.contents, UpdateFlag.ANY, describe(spec));
+  if (spec.readonly || (spec.flags & MapFlag.RDONLY_PROG)) mapFreeze(map.fd, describe(spec));
+}
+
+/**
+ * Create every map of `specs`, in order. On failure everything created (and pinned) so far is undone
+ * before the error propagates.
+ */
+export function createMaps(file: string, objName: string, specs: Iterable<MapSpec>, options: MapLoadOptions): Map<string, CreatedMap> {
+  const out = new Map<string, CreatedMap>();
+  try {
+    for (const spec of specs) {
+      checkSpec(file, spec);
+      const given = options.maps?.[spec.name];
+      if (given) {
+        checkCompatible(spec, given, `(given map ${given.name})`);
+        out.set(spec.name, { map: given, borrowed: true });
+        continue;
+      }
+      const pinDir = spec.kind === 'map' ? options.pinMaps ?? (spec.pinning === 'byName' ? '/sys/fs/bpf' : undefined) : undefined;
+      if (pinDir) {
+        const path = preparePinPath(join(pinDir, spec.name), describe(spec));
+        if (exists(path)) {
+          const pinned = BpfMap.fromFd(objGet(path, describe(spec)), spec.name);
+          try {
+            checkCompatible(spec, pinned, path);
+          } catch (e) {
+            pinned.close();
+            throw e;
+          }
+          out.set(spec.name, { map: pinned, borrowed: false });
+          continue;
+        }
+        const map = createOne(objName, spec);
+        out.set(spec.name, { map, borrowed: false });
+        objPin(map.fd, path, describe(spec));
+        out.get(spec.name)!.pinnedNow = path;
+        continue;
+      }
+      const map = createOne(objName, spec);
+      out.set(spec.name, { map, borrowed: false });
+      if (spec.kind === 'data') fillData(map, spec);
+    }
+    return out;
+  } catch (e) {
+    releaseMaps(out, true);
+    throw e;
+  }
+}
+
+/** Close what we own; with `unpin`, also remove pins made during this load. */
+export function releaseMaps(maps: Map<string, CreatedMap>, unpin: boolean): void {
+  for (const m of maps.values()) {
+    if (unpin && m.pinnedNow) {
+      try { rmSync(m.pinnedNow, { force: true }); } catch { /* best effort while unwinding another error */ }
+    }
+    if (!m.borrowed) m.map.close();
+  }
+}

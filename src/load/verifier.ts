@@ -1,0 +1,78 @@
+// BPF_PROG_LOAD with the verifier log: load without a log first (fast, no copying), and only when the
+// kernel refuses, load again with one so the error can say why. The log buffer grows on ENOSPC.
+import { BpfError } from '../errors.js';
+import { progLoadTry, type ProgLoadAttr } from '../sys/commands.js';
+import { Errno, errnoName, hintFor } from '../sys/errno.js';
+import type { Fd } from '../sys/fd.js';
+
+const FIRST_LOG_SIZE = 256 * 1024;
+const MAX_LOG_SIZE = 64 * 1024 * 1024;
+const EAGAIN_RETRIES = 5;
+const TAIL_LINES = 25;
+
+export interface LoadedProgramFd {
+  fd: Fd;
+  /** The verifier log, when a log level was asked for. */
+  log?: string;
+}
+
+function logText(buf: Buffer): string {
+  const end = buf.indexOf(0);
+  return buf.toString('utf8', 0, end < 0 ? buf.length : end).trimEnd();
+}
+
+function attempt(attr: ProgLoadAttr, what: string) {
+  for (let i = 0; ; i++) {
+    const r = progLoadTry(attr, what);
+    // EAGAIN: the verifier gave up on a transient condition (e.g. a signal); try again.
+    if (r.errno !== Errno.EAGAIN || i >= EAGAIN_RETRIES) return r;
+  }
+}
+
+/** Lines of statistics the verifier prints after the verdict; the verdict is the line before them. */
+const STATS = /^(processed \d+ insns|verification time|stack depth|max_states_per_insn|peak_states|mark_read|func#\d|\s*$)/;
+
+/** The verifier's own words for why it refused: the last line that is not a statistics line. */
+export function verdictOf(log: string): string | undefined {
+  const lines = log.split('\n');
+  for (let i = lines.length - 1; i >= 0; i--) if (!STATS.test(lines[i])) return lines[i].trim();
+  return undefined;
+}
+
+export function loadWithLog(attr: ProgLoadAttr, what: string, logLevel = 0): LoadedProgramFd {
+  if (!logLevel) {
+    const r = attempt(attr, what);
+    if (r.fd) return { fd: r.fd };
+    if (r.errno !== Errno.EACCES && r.errno !== Errno.EINVAL && r.errno !== Errno.E2BIG && r.errno !== Errno.ENOSPC) {
+      throw refused(what, r.errno, undefined);
+    }
+  }
+  // With a log: grow the buffer until the whole log fits (or the cap is reached).
+  let size = FIRST_LOG_SIZE;
+  for (;;) {
+    const logBuf = Buffer.alloc(size);
+    const r = attempt({ ...attr, logLevel: logLevel || 1, logBuf }, what);
+    const log = logText(logBuf);
+    if (r.fd) return { fd: r.fd, log: logLevel ? log : undefined };
+    if (r.errno === Errno.ENOSPC && size < MAX_LOG_SIZE) {
+      size *= 4;
+      continue;
+    }
+    throw refused(what, r.errno, log);
+  }
+}
+
+function refused(what: string, errno: number, log: string | undefined): BpfError {
+  const code = errnoName(errno);
+  if (!log) {
+    return new BpfError('BPF_PROG_LOAD', errno, code, `BPF_PROG_LOAD failed for ${what}: ${code}`, { hint: hintFor('BPF_PROG_LOAD', errno) });
+  }
+  const verdict = verdictOf(log) ?? code;
+  const lines = log.split('\n');
+  const tail = lines.slice(-TAIL_LINES).join('\n');
+  const cut = lines.length > TAIL_LINES ? `(last ${TAIL_LINES} of ${lines.length} verifier log lines)\n` : 'verifier log:\n';
+  return new BpfError('BPF_PROG_LOAD', errno, code, `the verifier refused ${what}: ${verdict}`, {
+    hint: errno === Errno.EACCES || errno === Errno.EINVAL ? 'fix the program at the instruction the log names (load with logLevel: 2 for every state)' : hintFor('BPF_PROG_LOAD', errno),
+    log: cut + tail,
+  });
+}

@@ -1,0 +1,76 @@
+// Where pins may live. Pins only work on a bpffs mount; we mount one at /sys/fs/bpf when nothing is
+// mounted there (once — a second mount would hide the first one's pins), and refuse other paths.
+import { mkdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, resolve, sep } from 'node:path';
+import { BpfError } from '../errors.js';
+import { errnoName, hintFor } from './errno.js';
+import { libc } from './libc.js';
+
+export const DEFAULT_BPFFS = '/sys/fs/bpf';
+
+interface Mount { source: string; target: string; fstype: string }
+
+/** The mounts of this process, from /proc/self/mounts (octal escapes such as \040 decoded). */
+export function readMounts(): Mount[] {
+  const unescape = (s: string) => s.replace(/\\([0-7]{3})/g, (_, o) => String.fromCharCode(parseInt(o, 8)));
+  return readFileSync('/proc/self/mounts', 'utf8').split('\n').filter(Boolean).map((line) => {
+    const [source, target, fstype] = line.split(' ');
+    return { source: unescape(source), target: unescape(target), fstype };
+  });
+}
+
+function isUnder(path: string, dir: string): boolean {
+  return path === dir || path.startsWith(dir.endsWith(sep) ? dir : dir + sep);
+}
+
+/** The bpffs mount point that holds `path`, or undefined. The deepest mount wins. */
+export function bpffsFor(path: string, mounts = readMounts()): string | undefined {
+  const abs = resolve(path);
+  let best: Mount | undefined;
+  for (const m of mounts) {
+    if (!isUnder(abs, m.target)) continue;
+    if (!best || m.target.length >= best.target.length) best = m;
+  }
+  return best?.fstype === 'bpf' ? best.target : undefined;
+}
+
+/** Mount bpffs at /sys/fs/bpf unless one is already mounted there. Returns true if we mounted it. */
+export function mountDefaultBpffs(): boolean {
+  if (readMounts().some((m) => m.target === DEFAULT_BPFFS && m.fstype === 'bpf')) return false;
+  const c = libc();
+  if (c.mount('bpf', DEFAULT_BPFFS, 'bpf', 0) < 0) {
+    const errno = c.errno();
+    throw new BpfError('mount', errno, errnoName(errno), `could not mount bpffs at ${DEFAULT_BPFFS}: ${errnoName(errno)}`, {
+      hint: hintFor('mount', errno) ?? `mount it yourself: mount -t bpf bpf ${DEFAULT_BPFFS}`,
+    });
+  }
+  return true;
+}
+
+/**
+ * Make sure `path` can hold a pin: it must be on bpffs (we mount /sys/fs/bpf if that is where it
+ * points and nothing is mounted yet). With `mkdirs`, create the missing parent directories.
+ */
+export function preparePinPath(path: string, what: string, mkdirs = true): string {
+  const abs = resolve(path);
+  if (!bpffsFor(abs)) {
+    if (isUnder(abs, DEFAULT_BPFFS)) mountDefaultBpffs();
+    if (!bpffsFor(abs)) {
+      throw new BpfError('BPF_OBJ_PIN', 0, 'ENOTBPFFS', `cannot pin ${what} at ${abs}: the path is not on a bpffs mount`, {
+        hint: `pin under ${DEFAULT_BPFFS} (or another mount of type bpf)`,
+      });
+    }
+  }
+  if (mkdirs) mkdirSync(dirname(abs), { recursive: true });
+  return abs;
+}
+
+/** True if `path` exists (pins are files on bpffs). */
+export function exists(path: string): boolean {
+  try {
+    statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,55 @@
+// The only place that binds libc through koffi. Everything that reaches the kernel goes through the
+// small set of functions declared here; they are loaded lazily so that parsing objects (which never
+// touches the kernel) works even where koffi cannot load libc.
+import koffi from 'koffi';
+import { arch } from 'node:process';
+
+/** bpf(2) syscall numbers; libc has no wrapper for it, so we call syscall(2). */
+const BPF_SYSCALL_NR: Record<string, number> = {
+  x64: 321,
+  arm64: 280,
+  ia32: 357,
+  arm: 386,
+  riscv64: 280,
+  loong64: 280,
+  ppc64: 361,
+  s390x: 351,
+  mips64el: 5315,
+};
+
+export interface Libc {
+  /** syscall(SYS_bpf, cmd, attr, size) → result, or -1 with errno set. */
+  bpf(cmd: number, attrAddress: bigint, size: number): number;
+  close(fd: number): number;
+  /** fcntl(fd, F_DUPFD_CLOEXEC, minFd). */
+  dupAtLeast(fd: number, minFd: number): number;
+  mount(source: string, target: string, fstype: string, flags: number): number;
+  /** The calling thread's errno after the last call. */
+  errno(): number;
+  /** Address of a Buffer's bytes, for pointers inside a bpf_attr. */
+  address(buf: Buffer): bigint;
+}
+
+let bound: Libc | undefined;
+
+export function libc(): Libc {
+  if (bound) return bound;
+  const nr = BPF_SYSCALL_NR[arch];
+  if (nr === undefined) throw new Error(`sockaccel-ffi: no bpf() syscall number known for architecture ${arch}`);
+  const lib = koffi.load('libc.so.6');
+  // syscall() is variadic in libc; koffi needs the variadic arguments typed at each call.
+  const syscall = lib.func('long syscall(long number, ...)');
+  const close = lib.func('int close(int fd)');
+  const fcntl = lib.func('int fcntl(int fd, int cmd, ...)');
+  const mount = lib.func('int mount(const char *source, const char *target, const char *fstype, unsigned long flags, const void *data)');
+  const F_DUPFD_CLOEXEC = 1030;
+  bound = {
+    bpf: (cmd, attrAddress, size) => Number(syscall(nr, 'int', cmd, 'void *', attrAddress, 'uint', size)),
+    close: (fd) => close(fd),
+    dupAtLeast: (fd, minFd) => fcntl(fd, F_DUPFD_CLOEXEC, 'int', minFd),
+    mount: (source, target, fstype, flags) => mount(source, target, fstype, flags, null),
+    errno: () => koffi.errno(),
+    address: (buf) => koffi.address(buf),
+  };
+  return bound;
+}
