@@ -1,0 +1,130 @@
+// `up`: load the accelerator, pin it, attach it. Idempotent: the same settings again change nothing;
+// other settings (or another build of the object) replace the old install after it has drained.
+import { createHash } from 'node:crypto';
+import { readFileSync, rmSync } from 'node:fs';
+import { BpfError } from '../errors.js';
+import { BpfObject } from '../object/object.js';
+import type { BpfLink } from '../link/link.js';
+import { hasNetnsCookieInSockops, hasSockmapLinks } from '../link/probe.js';
+import { preparePinPath, exists } from '../sys/bpffs.js';
+import { resolveCgroup } from './cgroup.js';
+import { requirePrivileges } from './privileges.js';
+import { down } from './down.js';
+import { OBJ, SHIPPED_OBJECT, VERSION, pinPath, PIN } from './layout.js';
+import { readRecord, writeRecord, type InstallRecord } from './record.js';
+import { status } from './status.js';
+import { DEFAULT_PIN_DIR, type UpOptions, type UpResult } from './types.js';
+
+/** Everything that, when different, makes an install "other settings". */
+function sameInstall(a: InstallRecord, b: Omit<InstallRecord, 'installedAt' | 'sockopsMethod' | 'msgMethod' | 'state'>): boolean {
+  return a.state === 'up' && a.version === b.version && a.objectSha256 === b.objectSha256 && a.cgroup === b.cgroup
+    && a.trace === b.trace && a.maxEntries === b.maxEntries;
+}
+
+/** Are the pins an install needs all there (a crash or a hand-deleted pin makes it broken)? */
+function complete(pinDir: string, r: InstallRecord): boolean {
+  const needed: (keyof typeof PIN)[] = ['sockHash', 'counters', 'passed', 'sockopsProgram', 'msgProgram'];
+  if (r.sockopsMethod === 'link') needed.push('sockopsLink');
+  if (r.msgMethod === 'link') needed.push('msgLink');
+  return needed.every((n) => exists(pinPath(pinDir, n)));
+}
+
+export async function up(opts: UpOptions = {}): Promise<UpResult> {
+  const say = opts.explain ?? (() => {});
+  const pinDir = opts.pinDir ?? DEFAULT_PIN_DIR;
+  const cgroup = resolveCgroup(opts.cgroup);
+  const objectPath = opts.objectPath ?? SHIPPED_OBJECT;
+  const objectBytes = readFileSync(objectPath);
+  const obj = BpfObject.open(objectBytes, objectPath);
+  const sockHash = obj.maps.get(OBJ.sockHash);
+  if (!sockHash) throw new BpfError('up', 0, 'ENOENT', `${objectPath} has no map ${OBJ.sockHash}: is it the sockaccel object?`);
+  const maxEntries = opts.maxEntries ?? sockHash.maxEntries;
+  const wanted = {
+    version: VERSION,
+    objectSha256: createHash('sha256').update(objectBytes).digest('hex'),
+    cgroup,
+    trace: !!opts.trace,
+    maxEntries,
+  };
+
+  requirePrivileges('up');
+  preparePinPath(pinPath(pinDir, 'record'), `pin directory ${pinDir}`);
+  let replaced = false;
+  const old = readRecord(pinDir);
+  if (old && sameInstall(old, wanted) && complete(pinDir, old)) {
+    say(`already up in ${pinDir} with the same settings: nothing to do`);
+    return { changed: false, replaced: false, status: status({ pinDir }) };
+  }
+  if (old || leftovers(pinDir)) {
+    say(old ? `an install with other settings is up in ${pinDir}: taking it down first` : `removing leftovers in ${pinDir}`);
+    const r = await down({ pinDir, explain: opts.explain });
+    if (!r.complete) {
+      throw new BpfError('up', 0, 'EBUSY', `the old install in ${pinDir} still has ${r.remaining} accelerated connection(s) open, so it cannot be replaced safely yet`, {
+        hint: 'run up again once they have closed, or run down --force first',
+      });
+    }
+    replaced = !!old;
+  }
+
+  if (!hasNetnsCookieInSockops()) {
+    throw new BpfError('up', 0, 'ENOTSUP', 'this kernel does not let sock_ops programs call bpf_get_netns_cookie', {
+      hint: 'sockaccel needs Linux 5.15 or newer (the connection key includes the network namespace)',
+    });
+  }
+
+  obj.setGlobal(OBJ.traceSwitch, opts.trace ? 1 : 0);
+  // The order marks must always find room: keep `passed` at least as large as the socket map.
+  const passed = obj.maps.get(OBJ.passed);
+  if (passed) passed.maxEntries = Math.max(Math.ceil(passed.maxEntries * maxEntries / sockHash.maxEntries), maxEntries);
+  sockHash.maxEntries = maxEntries;
+  say(`loading ${objectPath}`);
+  const loaded = obj.load({ explain: opts.explain });
+  const done: (() => void)[] = [];
+  const links: BpfLink[] = [];
+  try {
+    const msg = loaded.programs.get(OBJ.msgProgram)!;
+    const sockops = loaded.programs.get(OBJ.sockopsProgram)!;
+    const pin = (name: keyof typeof PIN, thing: { pin(path: string): void }) => {
+      const path = pinPath(pinDir, name);
+      thing.pin(path);
+      done.push(() => rmSync(path, { force: true }));
+    };
+    pin('sockHash', loaded.maps.get(OBJ.sockHash)!);
+    pin('passed', loaded.maps.get(OBJ.passed)!);
+    pin('counters', loaded.maps.get(OBJ.counters)!);
+    pin('msgProgram', msg);
+    pin('sockopsProgram', sockops);
+
+    // sk_msg first: a socket takes the map's programs when it is inserted, so the verdict must be
+    // there before sock_ops starts inserting.
+    const msgLink = msg.attachToMap(loaded.maps.get(OBJ.sockHash)!, { method: opts.method ?? (hasSockmapLinks() ? 'link' : 'prog_attach') });
+    links.push(msgLink);
+    done.push(() => msgLink.detach());
+    say(`attached ${msgLink.description} with ${msgLink.method}`);
+    if (msgLink.method === 'link') pin('msgLink', msgLink);
+
+    const sockopsLink = sockops.attachCgroup(cgroup, { method: opts.method });
+    links.push(sockopsLink);
+    done.push(() => sockopsLink.detach());
+    say(`attached ${sockopsLink.description} with ${sockopsLink.method}`);
+    if (sockopsLink.method === 'link') pin('sockopsLink', sockopsLink);
+
+    writeRecord(pinDir, { ...wanted, sockopsMethod: sockopsLink.method, msgMethod: msgLink.method, installedAt: new Date().toISOString(), state: 'up' });
+    done.push(() => rmSync(pinPath(pinDir, 'record'), { force: true }));
+  } catch (e) {
+    // Undo in reverse order: detach before unpinning, so nothing is left attached.
+    for (const undo of done.reverse()) {
+      try { undo(); } catch { /* keep unwinding; the original error matters more */ }
+    }
+    throw e;
+  } finally {
+    for (const l of links) l.close();
+    loaded.close();
+  }
+  return { changed: true, replaced, status: status({ pinDir }) };
+}
+
+/** Pins of ours without a record: a crashed `up` or a half-finished `down`. */
+function leftovers(pinDir: string): boolean {
+  return (Object.keys(PIN) as (keyof typeof PIN)[]).some((n) => exists(pinPath(pinDir, n)));
+}
