@@ -2,6 +2,7 @@
 // calls (directly or not) is appended after it, once, and each call's imm is rewritten to the
 // callee's new position. BTF.ext records move with their functions.
 import { ObjectError } from '../errors.js';
+import { Pseudo } from '../sys/constants.js';
 import type { CoreRelo, FuncInfo, FunctionSpec, LineInfo, Relocation } from '../object/spec.js';
 
 export interface LinkedProgram {
@@ -14,11 +15,20 @@ export interface LinkedProgram {
   coreRelos: CoreRelo[];
   /** Where each function landed: name → first instruction index. */
   layout: Map<string, number>;
+  /** Functions whose address is taken (callbacks for bpf_loop, bpf_for_each_map_elem, timers...). */
+  callbacks: string[];
 }
 
-/** Write the signed 32-bit imm of instruction `index`. */
-function setImm(insns: Buffer, index: number, imm: number): void {
-  insns.writeInt32LE(imm, index * 8 + 4);
+/**
+ * Point instruction `index` at the function `delta` instructions after it: a call (src_reg
+ * BPF_PSEUDO_CALL) or an ld_imm64 of a function's address (src_reg BPF_PSEUDO_FUNC — clang leaves
+ * src_reg 0 there and the byte offset in imm; the kernel wants the marker and a relative index).
+ */
+function pointAt(insns: Buffer, index: number, kind: 'call' | 'func', delta: number): void {
+  const at = index * 8;
+  insns[at + 1] = (insns[at + 1] & 0x0f) | ((kind === 'call' ? Pseudo.CALL : Pseudo.FUNC) << 4);
+  insns.writeInt32LE(delta, at + 4);
+  if (kind === 'func') insns.writeInt32LE(0, at + 12);
 }
 
 /**
@@ -43,13 +53,14 @@ export function linkFunctions(file: string, entry: FunctionSpec, lookup: (name: 
   }
 
   const insns = Buffer.concat(order.map((f) => f.instructions));
-  const out: LinkedProgram = { insns, relocations: [], funcInfo: [], lineInfo: [], coreRelos: [], layout };
+  const out: LinkedProgram = { insns, relocations: [], funcInfo: [], lineInfo: [], coreRelos: [], layout, callbacks: [] };
   for (const f of order) {
     const base = layout.get(f.name)!;
     for (const r of f.relocations) {
       const at = base + r.insn;
       if (r.kind === 'call' || r.kind === 'func') {
-        setImm(insns, at, layout.get(r.target)! - at - 1);
+        pointAt(insns, at, r.kind, layout.get(r.target)! - at - 1);
+        if (r.kind === 'func' && !out.callbacks.includes(r.target)) out.callbacks.push(r.target);
       } else {
         out.relocations.push({ ...r, insn: at });
       }

@@ -6,7 +6,7 @@ import { BpfProgram } from '../programs/program.js';
 import type { FunctionSpec, ObjectSpec, ProgramSpec } from '../object/spec.js';
 import { enumName, ProgType } from '../sys/constants.js';
 import { createMaps, releaseMaps, type CreatedMap, type MapLoadOptions } from './create-maps.js';
-import { linkFunctions } from './link-functions.js';
+import { linkFunctions, type LinkedProgram } from './link-functions.js';
 import { applyMapRelocations, type AppliedRelocation } from './relocate.js';
 import { loadWithLog } from './verifier.js';
 import { sanitizeName } from './names.js';
@@ -52,9 +52,14 @@ export class LoadedObject {
   }
 }
 
-function checkCoreRelos(spec: ObjectSpec, prog: ProgramSpec, coreCount: number): void {
-  if (coreCount === 0) return;
-  throw new ObjectError(spec.file, `program ${prog.name} has ${coreCount} CO-RE relocation(s): CO-RE relocations are not supported yet, so it cannot be loaded correctly; build it without vmlinux.h / preserve_access_index until CO-RE support lands`, { section: prog.section });
+/** What this loader cannot do yet, said before the kernel gives a less helpful answer. */
+function checkSupported(spec: ObjectSpec, prog: ProgramSpec, linked: LinkedProgram): void {
+  if (linked.coreRelos.length > 0) {
+    throw new ObjectError(spec.file, `program ${prog.name} has ${linked.coreRelos.length} CO-RE relocation(s): CO-RE relocations are not supported yet, so it cannot be loaded correctly; build it without vmlinux.h / preserve_access_index until CO-RE support lands`, { section: prog.section });
+  }
+  if (linked.callbacks.length > 0) {
+    throw new ObjectError(spec.file, `program ${prog.name} passes ${linked.callbacks.join(', ')} as a callback (bpf_loop, bpf_for_each_map_elem, timers): the kernel needs BTF func_info for callbacks, and this loader does not upload BTF yet; remove the program from obj.programs to load the rest`, { section: prog.section });
+  }
 }
 
 export function loadObject(spec: ObjectSpec, options: LoadOptions = {}): LoadedObject {
@@ -66,7 +71,7 @@ export function loadObject(spec: ObjectSpec, options: LoadOptions = {}): LoadedO
     const lookup = (name: string): FunctionSpec | undefined => spec.subprograms.get(name) ?? spec.programs.get(name);
     for (const prog of spec.programs.values()) {
       const linked = linkFunctions(spec.file, prog, lookup);
-      checkCoreRelos(spec, prog, linked.coreRelos.length);
+      checkSupported(spec, prog, linked);
       const fdOf = (name: string) => maps.get(name)?.map.fd.value;
       const applied = applyMapRelocations(spec.file, prog.name, linked.insns, linked.relocations, fdOf);
       for (const a of applied) say(`  ${prog.name}: insn ${a.insn} → ${a.kind === 'map' ? 'map' : 'data of'} ${a.map}, imm ${a.oldImm} → fd ${a.newImm}${a.offset ? ` + ${a.offset}` : ''}`);

@@ -14,6 +14,9 @@ export const COUNTER_FIELDS = [
   'passed_bytes',
   'lookup_misses',
   'mark_failed',
+  'skipped_early_data',
+  'stale_marks',
+  'marks_cleared',
 ] as const;
 
 export type CounterName = (typeof COUNTER_FIELDS)[number];
@@ -43,5 +46,8 @@ export function toStats(c: Record<CounterName, bigint>): Stats {
     passedBytes: n(c.passed_bytes),
     misses: n(c.lookup_misses),
     markFailures: n(c.mark_failed),
+    skippedEarlyData: n(c.skipped_early_data),
+    staleMarks: n(c.stale_marks),
+    marksCleared: n(c.marks_cleared),
   };
 }

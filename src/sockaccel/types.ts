@@ -78,7 +78,14 @@ export interface Stats {
   passedMessages: number;
   passedBytes: number;
   misses: number;
+  /** Sends that could not record "this direction stays on TCP" (they still went through TCP). */
   markFailures: number;
+  /** Connections not accelerated because payload had already flowed at establishment (TCP Fast Open). */
+  skippedEarlyData: number;
+  /** Old "stays on TCP" marks found (and cleared) when a socket was inserted. */
+  staleMarks: number;
+  /** "Stays on TCP" marks removed when their connection closed. */
+  marksCleared: number;
 }
 
 export interface VerifyResult {
