@@ -9,5 +9,5 @@ export { BpfError, ObjectError } from './errors.js';
 export type { MapSpec, ProgramSpec, FunctionSpec, GlobalSpec, ObjectSpec, Relocation } from './object/spec.js';
 export type { MapInfo, ProgramInfo, LinkInfo } from './sys/info.js';
 export { MapType, ProgType, AttachType, MapFlag, UpdateFlag } from './sys/constants.js';
-export { up, down, status, stats, verify, cgroupV2Root } from './sockaccel/index.js';
+export { up, down, status, stats, verify, doctor, trace, cgroupV2Root } from './sockaccel/index.js';
 export type { UpOptions, UpResult, DownOptions, DownResult, Status, Stats, VerifyResult, DoctorCheck } from './sockaccel/index.js';

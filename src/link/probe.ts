@@ -4,7 +4,9 @@ import { callHelper, encode, exit, movR0 } from '../asm/encode.js';
 import { AttachType, MapType, ProgType } from '../sys/constants.js';
 import { linkCreateTry, mapCreate, progLoadTry } from '../sys/commands.js';
 import { Errno } from '../sys/errno.js';
-import type { Fd } from '../sys/fd.js';
+import { Fd } from '../sys/fd.js';
+import { mkdirSync, openSync, rmdirSync } from 'node:fs';
+import { join } from 'node:path';
 
 const HELPER_GET_NETNS_COOKIE = 122;
 const cache = new Map<string, boolean>();
@@ -54,6 +56,28 @@ export function hasNetnsCookieInSockops(): boolean {
     fd?.close();
     return fd !== undefined;
   });
+}
+
+/**
+ * bpf_link on cgroups (5.7+). Probed on a fresh, empty child cgroup of `cgroupRoot` that is removed
+ * again: a probe must never attach anything, even briefly, where real processes live.
+ */
+export function hasCgroupLinks(cgroupRoot: string): { ok: boolean; errno: number } {
+  const prog = loadTiny(ProgType.SOCK_OPS, 0, encode([movR0(1), exit()]), 'probe program (sock_ops)');
+  if (!prog) return { ok: false, errno: Errno.EPERM };
+  const dir = join(cgroupRoot, `sockaccel-probe-${process.pid}`);
+  let cgroup: Fd | undefined;
+  try {
+    mkdirSync(dir);
+    cgroup = new Fd(openSync(dir, 'r'));
+    const r = linkCreateTry(prog, cgroup, AttachType.CGROUP_SOCK_OPS, 'probe link (sock_ops on an empty cgroup)');
+    r.fd?.close();
+    return { ok: r.fd !== undefined, errno: r.errno };
+  } finally {
+    cgroup?.close();
+    prog.close();
+    try { rmdirSync(dir); } catch { /* not created */ }
+  }
 }
 
 /** Whether the kernel can create a SOCKHASH at all (CONFIG_BPF_STREAM_PARSER / sockmap support). */

@@ -5,3 +5,5 @@ export { status, stats } from './status.js';
 export { verify } from './verify.js';
 export { cgroupV2Root } from './cgroup.js';
 export * from './types.js';
+export { doctor, type DoctorCheckResult } from './doctor.js';
+export { trace, type TraceLine, type TraceOptions } from './trace.js';

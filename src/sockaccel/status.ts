@@ -7,6 +7,7 @@ import { exists } from '../sys/bpffs.js';
 import { readCounters, toStats } from './counters.js';
 import { pinPath, PIN } from './layout.js';
 import { readRecord } from './record.js';
+import { requirePrivileges } from './privileges.js';
 import { DEFAULT_PIN_DIR, type Stats, type Status } from './types.js';
 
 function withPinned<T, O extends { close(): void }>(open: (path: string) => O, path: string, use: (o: O) => T): T | undefined {
@@ -20,6 +21,8 @@ function withPinned<T, O extends { close(): void }>(open: (path: string) => O, p
 }
 
 export function status(opts: { pinDir?: string } = {}): Status {
+  // Pins are readable by root only: without privileges "not up" could be a lie.
+  requirePrivileges('status');
   const pinDir = opts.pinDir ?? DEFAULT_PIN_DIR;
   const record = readRecord(pinDir);
   const anyPin = (Object.keys(PIN) as (keyof typeof PIN)[]).some((n) => exists(pinPath(pinDir, n)));
@@ -45,6 +48,7 @@ export function status(opts: { pinDir?: string } = {}): Status {
 }
 
 export function stats(opts: { pinDir?: string } = {}): Stats {
+  requirePrivileges('stats');
   const pinDir = opts.pinDir ?? DEFAULT_PIN_DIR;
   const path = pinPath(pinDir, 'counters');
   const s = withPinned(BpfMap.fromPin, path, (m) => toStats(readCounters(m)));

@@ -1,0 +1,276 @@
+// The command line: commander wiring only. Every verb calls a library function and formats its
+// result; exit codes are 0 success, 1 failure, 2 bad usage.
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { doctor } from '../sockaccel/doctor.js';
+import { down, stats, status, trackedConnections, up, verify, DEFAULT_PIN_DIR } from '../sockaccel/index.js';
+import { VERSION } from '../sockaccel/layout.js';
+import { privileged } from '../sockaccel/privileges.js';
+import { trace, type TraceLine } from '../sockaccel/trace.js';
+import type { Stats } from '../sockaccel/types.js';
+import { describeError, Exit, PRIVILEGE_FIX } from './errors.js';
+import {
+  renderDoctor, renderDown, renderDownProgress, renderStats, renderStatsRates, renderStatus, renderVerify,
+} from './format.js';
+
+export interface Io {
+  out(text: string): void;
+  err(text: string): void;
+  /** Whether stderr is a terminal (progress lines are then rewritten in place). */
+  errIsTty: boolean;
+}
+
+const defaultIo: Io = {
+  out: (t) => process.stdout.write(t),
+  err: (t) => process.stderr.write(t),
+  errIsTty: !!process.stderr.isTTY,
+};
+
+const NAME = 'sockaccel-ffi';
+
+const DESCRIPTION = `Same-host TCP acceleration with eBPF. TCP connections between processes on this
+machine (over loopback) skip the TCP/IP stack: a sock_ops program records each
+connection in a socket map, and an sk_msg program hands the data straight to the
+peer socket. Applications change nothing. Needs Linux 5.15+ and root.`;
+
+const EXAMPLES = `
+Examples:
+  sudo npx ${NAME} doctor           check that this machine can run it
+  sudo npx ${NAME} up               accelerate same-host TCP on the whole machine
+  sudo npx ${NAME} up --cgroup /sys/fs/cgroup/myapp
+                                          ...or only for the processes in one cgroup
+  sudo npx ${NAME} status           is it installed, where, how many connections
+  sudo npx ${NAME} stats --watch    bytes redirected vs passed, per second
+  sudo npx ${NAME} verify           prove it: send data, compare with lo's byte count
+  sudo npx ${NAME} down             remove it (waits for accelerated connections to close)
+
+Exit codes: 0 success, 1 failure, 2 bad usage. Add --debug to see stack traces.`;
+
+function seconds(what: string, allowZero: boolean) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (v.trim() === '' || !Number.isFinite(n) || n < 0 || (!allowZero && n === 0)) {
+      throw new InvalidArgumentError(`${what} must be a number of seconds${allowZero ? '' : ' greater than 0'}, not "${v}"`);
+    }
+    return n;
+  };
+}
+
+const sleep = (ms: number, signal: AbortSignal) => new Promise<void>((resolve) => {
+  if (signal.aborted) return resolve();
+  const t = setTimeout(() => { signal.removeEventListener('abort', stop); resolve(); }, ms);
+  const stop = () => { clearTimeout(t); resolve(); };
+  signal.addEventListener('abort', stop, { once: true });
+});
+
+/** An AbortSignal that fires on Ctrl-C (or SIGTERM); call the returned release() when done. */
+function interruptSignal(): { signal: AbortSignal; release(): void } {
+  const ac = new AbortController();
+  const abort = () => ac.abort();
+  process.once('SIGINT', abort);
+  process.once('SIGTERM', abort);
+  return {
+    signal: ac.signal,
+    release: () => { process.off('SIGINT', abort); process.off('SIGTERM', abort); },
+  };
+}
+
+function formatTraceLine(l: TraceLine): string {
+  if (l.timestamp === undefined) return l.message;
+  return `${l.timestamp.toFixed(6)} ${l.task}-${l.pid} [${l.cpu}] ${l.message}`;
+}
+
+/** Build the program. `setExit` receives each verb's exit code. */
+export function buildProgram(io: Io, setExit: (code: number) => void): Command {
+  const json = (v: unknown) => io.out(JSON.stringify(v, null, 2) + '\n');
+  const line = (t: string) => io.out(t + '\n');
+  const explainer = (on: boolean | undefined) => (on ? (l: string) => io.out(`  - ${l}\n`) : undefined);
+  const pinDirOption = () => new Option('--pin-dir <dir>', 'where the install is pinned (on bpffs)').default(DEFAULT_PIN_DIR);
+
+  const program = new Command(NAME)
+    .description(DESCRIPTION)
+    .version(VERSION, '-V, --version', 'print the version')
+    .option('--debug', 'show stack traces on errors')
+    .helpOption('-h, --help', 'show help (also: <command> --help)')
+    .helpCommand('help [command]', 'show help for a command')
+    .addHelpText('after', EXAMPLES)
+    .showSuggestionAfterError(true)
+    .exitOverride();
+
+  program.command('up')
+    .description('install the accelerator and attach it (idempotent; replaces an install with other settings)')
+    .option('--cgroup <dir>', 'cgroup v2 directory to accelerate (default: the cgroup v2 root: the whole machine)')
+    .addOption(pinDirOption())
+    .option('--trace', 'log a trace line per tracked connection and per miss (read with: trace)')
+    .option('--explain', 'narrate each step')
+    .addHelpText('after', `\nExamples:\n  sudo ${NAME} up\n  sudo ${NAME} up --cgroup /sys/fs/cgroup/myapp --trace`)
+    .action(async (o: { cgroup?: string; pinDir: string; trace?: boolean; explain?: boolean }) => {
+      const r = await up({ cgroup: o.cgroup, pinDir: o.pinDir, trace: o.trace, explain: explainer(o.explain) });
+      if (!r.changed) line('sockaccel: already up with these settings: nothing changed');
+      else if (r.replaced) line('sockaccel: replaced the previous install (it had other settings)');
+      line(renderStatus(r.status));
+      setExit(Exit.ok);
+    });
+
+  program.command('down')
+    .description('detach and remove the accelerator, after its connections have closed')
+    .addOption(pinDirOption())
+    .option('--timeout <seconds>', 'how long to wait for accelerated connections to close', seconds('--timeout', true), 30)
+    .option('--force', 'remove everything now, even with accelerated connections open (they may see errors)')
+    .option('--explain', 'narrate each step')
+    .action(async (o: { pinDir: string; timeout: number; force?: boolean; explain?: boolean }) => {
+      const timeoutMs = o.timeout * 1000;
+      let shown = false;
+      let lastPrinted = -Infinity;
+      const r = await down({
+        pinDir: o.pinDir,
+        timeoutMs,
+        force: o.force,
+        explain: explainer(o.explain),
+        onProgress: (remaining, elapsedMs) => {
+          const text = renderDownProgress(remaining, elapsedMs, timeoutMs);
+          if (io.errIsTty) {
+            io.err(`\r\x1b[K${text}`);
+            shown = true;
+          } else if (elapsedMs - lastPrinted >= 5000) {
+            io.err(text + '\n');
+            lastPrinted = elapsedMs;
+          }
+        },
+      });
+      if (shown) io.err('\r\x1b[K');
+      line(renderDown(r, o.pinDir));
+      if (r.wasUp && !r.complete) {
+        io.err(`error: ${r.remaining} accelerated connection(s) still open after ${o.timeout}s; new connections are no longer accelerated\n`);
+        io.err(`run down again once they have closed, or down --force to remove it now (open connections may see errors)\n`);
+        setExit(Exit.failure);
+        return;
+      }
+      setExit(Exit.ok);
+    });
+
+  program.command('status')
+    .description('show whether the accelerator is installed, where and how it is attached, and connections now')
+    .addOption(pinDirOption())
+    .option('--json', 'print the status as JSON')
+    .action((o: { pinDir: string; json?: boolean }) => {
+      const s = status({ pinDir: o.pinDir });
+      if (o.json) json(s);
+      else line(renderStatus(s));
+      if (!s.up && !privileged()) io.err(`note: not running as root, so pins in ${o.pinDir} may be unreadable: this answer may be wrong (${PRIVILEGE_FIX})\n`);
+      setExit(Exit.ok);
+    });
+
+  program.command('stats')
+    .description('show the counters: bytes redirected socket to socket vs passed to TCP/IP, misses')
+    .addOption(pinDirOption())
+    .option('--json', 'print the counters as JSON (with --watch: one object per line)')
+    .addOption(new Option('--watch [seconds]', 'print rates every SECONDS (default 1) until Ctrl-C').argParser(seconds('--watch', false)))
+    .action(async (o: { pinDir: string; json?: boolean; watch?: number | true }) => {
+      const first = stats({ pinDir: o.pinDir });
+      if (o.watch === undefined) {
+        if (o.json) json(first);
+        else line(renderStats(first));
+        setExit(Exit.ok);
+        return;
+      }
+      const intervalMs = (o.watch === true ? 1 : o.watch) * 1000;
+      const { signal, release } = interruptSignal();
+      try {
+        if (o.json) io.out(JSON.stringify({ time: new Date().toISOString(), ...first }) + '\n');
+        else line(renderStats(first) + '\n');
+        let prev: Stats = first;
+        let prevAt = Date.now();
+        while (!signal.aborted) {
+          await sleep(intervalMs, signal);
+          if (signal.aborted) break;
+          const cur = stats({ pinDir: o.pinDir });
+          const now = Date.now();
+          if (o.json) io.out(JSON.stringify({ time: new Date(now).toISOString(), ...cur }) + '\n');
+          else line(renderStatsRates(prev, cur, now - prevAt, new Date(now), trackedConnections(o.pinDir)));
+          prev = cur;
+          prevAt = now;
+        }
+      } finally {
+        release();
+      }
+      setExit(Exit.ok);
+    });
+
+  program.command('trace')
+    .description('stream the trace lines of an install made with --trace (one per connection and miss) until Ctrl-C')
+    .addOption(pinDirOption())
+    .action(async (o: { pinDir: string }) => {
+      if (privileged()) try {
+        const s = status({ pinDir: o.pinDir });
+        if (!s.up && s.state !== 'draining') {
+          io.err(`note: sockaccel is not installed in ${o.pinDir}; install it with tracing on: sudo ${NAME} up --trace\n`);
+        } else if (!s.trace) {
+          io.err(`note: this install was made without --trace, so it logs nothing; turn tracing on with: sudo ${NAME} up --trace`
+            + `${s.cgroup ? ` --cgroup ${s.cgroup}` : ''}${o.pinDir !== DEFAULT_PIN_DIR ? ` --pin-dir ${o.pinDir}` : ''}\n`);
+        }
+      } catch { /* no status (no privileges?): the trace pipe will say so */ }
+      const { signal, release } = interruptSignal();
+      try {
+        io.err('streaming sockaccel trace lines (Ctrl-C to stop)...\n');
+        await trace((l) => line(formatTraceLine(l)), { signal });
+      } finally {
+        release();
+      }
+      setExit(Exit.ok);
+    });
+
+  program.command('verify')
+    .description('self-test an install: send data over a local connection and check lo did not carry it')
+    .addOption(pinDirOption())
+    .option('--json', 'print the result as JSON')
+    .action(async (o: { pinDir: string; json?: boolean }) => {
+      const r = await verify({ pinDir: o.pinDir });
+      if (o.json) json(r);
+      else line(renderVerify(r));
+      setExit(r.accelerated ? Exit.ok : Exit.failure);
+    });
+
+  program.command('doctor')
+    .description('check that this machine can run the accelerator, and say what to fix')
+    .option('--json', 'print the checks as JSON')
+    .action((o: { json?: boolean }) => {
+      const checks = doctor();
+      if (o.json) json(checks);
+      else line(renderDoctor(checks));
+      setExit(checks.every((c) => c.ok) ? Exit.ok : Exit.failure);
+    });
+
+  // Usage errors: one line, with the suggestion (if any) and where to find help on the same line.
+  for (const cmd of [program, ...program.commands]) {
+    const where = cmd === program ? `${NAME} --help` : `${NAME} ${cmd.name()} --help`;
+    cmd.configureOutput({
+      writeOut: (s) => io.out(s),
+      writeErr: (s) => io.err(s),
+      outputError: (s, write) => {
+        const one = s.trim().replace(/\s*\n\s*\(Did you mean (.*)\?\)/, ' (did you mean $1?)').replace(/\s*\n\s*/g, ' ');
+        write(`${one}; see '${where}'\n`);
+      },
+    });
+  }
+  return program;
+}
+
+/** Run the CLI on `argv` (process.argv layout); resolves with the exit code. */
+export async function run(argv: string[], io: Io = defaultIo): Promise<number> {
+  let code: number = Exit.ok;
+  const program = buildProgram(io, (c) => { code = c; });
+  try {
+    await program.parseAsync(argv);
+    return code;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version') return Exit.ok;
+      // No command given: commander printed the help on stderr.
+      if (e.code === 'commander.help') return Exit.usage;
+      return Exit.usage;
+    }
+    const debug = !!program.opts<{ debug?: boolean }>().debug || argv.includes('--debug');
+    io.err(describeError(e, debug).join('\n') + '\n');
+    return Exit.failure;
+  }
+}

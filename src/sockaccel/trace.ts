@@ -1,0 +1,178 @@
+// `trace`: stream the accelerator's trace lines (bpf_printk "sockaccel: ...") from the kernel's
+// trace pipe. The pipe is a tracefs file; reading it blocks until the kernel writes something, so we
+// open it O_NONBLOCK and poll: aborting then ends the stream at once, with no read stuck in a thread.
+// Reading consumes the lines: only one reader sees each one.
+import { closeSync, constants, openSync, read, statSync } from 'node:fs';
+import { BpfError } from '../errors.js';
+import { readMounts } from '../sys/bpffs.js';
+import { errnoName } from '../sys/errno.js';
+import { libc } from '../sys/libc.js';
+
+export const TRACEFS = '/sys/kernel/tracing';
+export const DEBUGFS_TRACING = '/sys/kernel/debug/tracing';
+export const TRACE_MARKER = 'sockaccel:';
+
+export interface TraceLine {
+  /** The whole line, as the kernel wrote it. */
+  raw: string;
+  /** From "sockaccel:" to the end. */
+  message: string;
+  /** Task name and pid, CPU and timestamp (seconds since boot), when the line has the usual layout. */
+  task?: string;
+  pid?: number;
+  cpu?: number;
+  timestamp?: number;
+}
+
+export interface TraceOptions {
+  /** Ends the stream; the promise then resolves. */
+  signal?: AbortSignal;
+  /** How often to look for new lines when there are none (ms); default 200. */
+  pollMs?: number;
+  /** Mount tracefs at /sys/kernel/tracing when no tracefs is mounted (default true). */
+  mount?: boolean;
+}
+
+type Mount = ReturnType<typeof readMounts>[number];
+
+/** False only when `path` surely does not exist (a directory we may not search counts as "maybe"). */
+function mayExist(path: string): boolean {
+  try {
+    statSync(path);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code !== 'ENOENT' && (e as NodeJS.ErrnoException).code !== 'ENOTDIR';
+  }
+}
+
+/** The trace_pipe to read, given the mounts; undefined when no tracefs is reachable. */
+export function findTracePipe(mounts: Mount[] = readMounts(), exists: (p: string) => boolean = mayExist): string | undefined {
+  const tracefs = mounts.filter((m) => m.fstype === 'tracefs').map((m) => m.target);
+  // Prefer the canonical place, then any tracefs mount, then the debugfs automount.
+  const candidates = [...tracefs.filter((t) => t === TRACEFS), ...tracefs.filter((t) => t !== TRACEFS)];
+  if (mounts.some((m) => m.fstype === 'debugfs' && m.target === '/sys/kernel/debug')) candidates.push(DEBUGFS_TRACING);
+  for (const dir of candidates) {
+    const pipe = `${dir}/trace_pipe`;
+    if (exists(pipe)) return pipe;
+  }
+  return undefined;
+}
+
+let mountedByUs = false;
+
+/** The trace pipe, mounting tracefs at /sys/kernel/tracing first if none is mounted (once per process). */
+export function tracePipe(mount = true): string {
+  const mounts = readMounts();
+  const found = findTracePipe(mounts);
+  if (found) return found;
+  const tracefs = mounts.filter((m) => m.fstype === 'tracefs').map((m) => m.target);
+  if (tracefs.length && process.getuid?.() !== 0) {
+    // tracefs hides its files from users who may not read them.
+    throw new BpfError('open', 13, 'EACCES', `cannot read the trace pipe under ${tracefs[0]}`, { hint: 'run as root: the trace pipe is readable by root only' });
+  }
+  if (tracefs.length) {
+    // Mounted, but empty: mounting it again would not help.
+    throw new BpfError('trace', 2, 'ENOENT', `tracefs is mounted at ${tracefs.join(', ')} but has no trace_pipe`, {
+      hint: 'this kernel was built without ftrace (CONFIG_FTRACE), so bpf_printk lines cannot be read here; use stats instead',
+    });
+  }
+  if (!mount || mountedByUs) {
+    throw new BpfError('trace', 2, 'ENOENT', 'no tracefs is mounted, so there is no trace pipe to read', {
+      hint: `mount it: mount -t tracefs tracefs ${TRACEFS}`,
+    });
+  }
+  const c = libc();
+  if (c.mount('tracefs', TRACEFS, 'tracefs', 0) < 0) {
+    const errno = c.errno();
+    throw new BpfError('mount', errno, errnoName(errno), `could not mount tracefs at ${TRACEFS}: ${errnoName(errno)}`, {
+      hint: errno === 1 ? 'run as root, or with CAP_SYS_ADMIN' : `mount it yourself: mount -t tracefs tracefs ${TRACEFS}`,
+    });
+  }
+  mountedByUs = true;
+  const pipe = findTracePipe();
+  if (!pipe) throw new BpfError('trace', 2, 'ENOENT', `tracefs was mounted at ${TRACEFS} but has no trace_pipe`);
+  return pipe;
+}
+
+// "  node-1234    [003] d..31  1234.567890: bpf_trace_printk: sockaccel: ..."
+const LINE = /^\s*(.+?)-(\d+)\s+(?:\(\s*[-\d]+\)\s+)?\[(\d+)\]\s+(?:\S{4,5}\s+)?(\d+\.\d+):/;
+
+/** Parse one trace_pipe line; undefined when it is not one of ours. */
+export function parseTraceLine(raw: string): TraceLine | undefined {
+  const at = raw.indexOf(TRACE_MARKER);
+  if (at < 0) return undefined;
+  const line: TraceLine = { raw, message: raw.slice(at).trimEnd() };
+  const m = LINE.exec(raw);
+  if (m) {
+    line.task = m[1].trim();
+    line.pid = Number(m[2]);
+    line.cpu = Number(m[3]);
+    line.timestamp = Number(m[4]);
+  }
+  return line;
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const done = () => {
+      clearTimeout(t);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const t = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
+function readChunk(fd: number, buf: Buffer): Promise<number> {
+  return new Promise((resolve, reject) => read(fd, buf, 0, buf.length, null, (err, n) => (err ? reject(err) : resolve(n))));
+}
+
+/**
+ * Stream our trace lines to `onLine` until `signal` aborts. Resolves then (or throws when the pipe
+ * cannot be opened: it needs root).
+ */
+export async function trace(onLine: (line: TraceLine) => void, opts: TraceOptions = {}): Promise<void> {
+  const pipe = tracePipe(opts.mount ?? true);
+  let fd: number;
+  try {
+    fd = openSync(pipe, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? 'EIO';
+    const errno = code === 'EACCES' ? 13 : code === 'EPERM' ? 1 : 0;
+    throw new BpfError('open', errno, code, `cannot read ${pipe}: ${code}`, {
+      hint: errno ? 'run as root: the trace pipe is readable by root only' : undefined,
+    });
+  }
+  const buf = Buffer.alloc(64 * 1024);
+  let pending = '';
+  try {
+    while (!opts.signal?.aborted) {
+      let n: number;
+      try {
+        n = await readChunk(fd, buf);
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code === 'EAGAIN' || code === 'EWOULDBLOCK' || code === 'EINTR') {
+          await sleep(opts.pollMs ?? 200, opts.signal);
+          continue;
+        }
+        throw e;
+      }
+      if (n === 0) {
+        await sleep(opts.pollMs ?? 200, opts.signal);
+        continue;
+      }
+      pending += buf.toString('utf8', 0, n);
+      const lines = pending.split('\n');
+      pending = lines.pop() ?? '';
+      for (const raw of lines) {
+        const line = parseTraceLine(raw);
+        if (line) onLine(line);
+      }
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
