@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
 import { BpfError } from '../errors.js';
 import { BpfObject } from '../object/object.js';
+import { BpfProgram } from '../programs/program.js';
 import type { BpfLink } from '../link/link.js';
 import { hasNetnsCookieInSockops, hasSockmapLinks } from '../link/probe.js';
 import { preparePinPath, exists } from '../sys/bpffs.js';
@@ -17,14 +18,14 @@ import { DEFAULT_PIN_DIR, type UpOptions, type UpResult } from './types.js';
 
 /** Everything that, when different, makes an install "other settings". */
 function sameInstall(a: InstallRecord, b: Omit<InstallRecord, 'installedAt' | 'sockopsMethod' | 'msgMethod' | 'state'>): boolean {
-  return a.state === 'up' && a.version === b.version && a.objectSha256 === b.objectSha256 && a.cgroup === b.cgroup
+  return a.version === b.version && a.objectSha256 === b.objectSha256 && a.cgroup === b.cgroup
     && a.trace === b.trace && a.maxEntries === b.maxEntries;
 }
 
 /** Are the pins an install needs all there (a crash or a hand-deleted pin makes it broken)? */
 function complete(pinDir: string, r: InstallRecord): boolean {
   const needed: (keyof typeof PIN)[] = ['sockHash', 'counters', 'passed', 'sockopsProgram', 'msgProgram'];
-  if (r.sockopsMethod === 'link') needed.push('sockopsLink');
+  if (r.sockopsMethod === 'link' && r.state === 'up') needed.push('sockopsLink');
   if (r.msgMethod === 'link') needed.push('msgLink');
   return needed.every((n) => exists(pinPath(pinDir, n)));
 }
@@ -52,8 +53,13 @@ export async function up(opts: UpOptions = {}): Promise<UpResult> {
   let replaced = false;
   const old = readRecord(pinDir);
   if (old && sameInstall(old, wanted) && complete(pinDir, old)) {
-    say(`already up in ${pinDir} with the same settings: nothing to do`);
-    return { changed: false, replaced: false, status: status({ pinDir }) };
+    if (old.state === 'up') {
+      say(`already up in ${pinDir} with the same settings: nothing to do`);
+      return { changed: false, replaced: false, status: status({ pinDir }) };
+    }
+    // A `down` stopped half-way (connections were still open): track new connections again.
+    resumeTracking(pinDir, old, opts);
+    return { changed: true, replaced: false, status: status({ pinDir }) };
   }
   if (old || leftovers(pinDir)) {
     say(old ? `an install with other settings is up in ${pinDir}: taking it down first` : `removing leftovers in ${pinDir}`);
@@ -122,6 +128,26 @@ export async function up(opts: UpOptions = {}): Promise<UpResult> {
     loaded.close();
   }
   return { changed: true, replaced, status: status({ pinDir }) };
+}
+
+/** Re-attach the pinned sock_ops program of a draining install, so it is fully up again. */
+function resumeTracking(pinDir: string, record: InstallRecord, opts: UpOptions): void {
+  const sockops = BpfProgram.fromPin(pinPath(pinDir, 'sockopsProgram'));
+  try {
+    const link = sockops.attachCgroup(record.cgroup, { method: opts.method });
+    try {
+      if (link.method === 'link') link.pin(pinPath(pinDir, 'sockopsLink'));
+      writeRecord(pinDir, { ...record, sockopsMethod: link.method, state: 'up' });
+    } catch (e) {
+      link.detach();
+      throw e;
+    } finally {
+      link.close();
+    }
+    opts.explain?.(`resumed: ${link.description} with ${link.method}`);
+  } finally {
+    sockops.close();
+  }
 }
 
 /** Pins of ours without a record: a crashed `up` or a half-finished `down`. */
