@@ -15,7 +15,8 @@ export interface DecodedBtf {
   strings: Buffer;
 }
 
-export function decodeBtf(buf: Buffer, file: string, section = '.BTF'): DecodedBtf {
+/** The header, where the type section lies, and the string section: every bound checked. */
+export function decodeBtfHeader(buf: Buffer, file: string, section = '.BTF'): { header: BtfHeader; typeStart: number; typeEnd: number; strings: Buffer } {
   const fail = (message: string, offset: number): never => {
     throw new ObjectError(file, message, { section, offset });
   };
@@ -42,6 +43,131 @@ export function decodeBtf(buf: Buffer, file: string, section = '.BTF'): DecodedB
   const strings = buf.subarray(strStart, strStart + header.strLen);
   if (header.strLen > 0 && strings[0] !== 0) fail('BTF string section does not start with an empty string', strStart);
 
+  return { header, typeStart, typeEnd: typeStart + header.typeLen, strings };
+}
+
+/**
+ * Decode the one type whose 12-byte header is at `start` (id `id`); `end` bounds the type section.
+ * Returns the type and where the next one starts. Shared by the one-pass decoder and the lazy one.
+ */
+export function decodeTypeAt(
+  buf: Buffer, start: number, end: number, id: number,
+  name: (off: number, at: number) => string, fail: (message: string, offset: number) => never,
+): { type: BtfType; next: number } {
+  let at = start;
+  const need = (bytes: number, what: string) => {
+    if (at + bytes > end) fail(`${what} at offset ${at} runs past the end of the BTF type section`, at);
+  };
+  need(BTF_TYPE_SIZE, 'type header');
+  let out: BtfType | undefined;
+  const nameOff = buf.readUInt32LE(at);
+  const info = buf.readUInt32LE(at + 4);
+  const sizeOrType = buf.readUInt32LE(at + 8);
+  at += BTF_TYPE_SIZE;
+  const vlen = info & 0xffff;
+  const kind = (info >>> 24) & 0x1f;
+  const kindFlag = (info >>> 31) === 1;
+  const base = { id, name: name(nameOff, start), nameOff, kindFlag };
+  switch (kind) {
+    case BtfKind.INT: {
+      need(4, 'INT encoding');
+      const enc = buf.readUInt32LE(at);
+      at += 4;
+      out = ({ ...base, kind, size: sizeOrType, encoding: (enc >>> 24) & 0xf, bitOffset: (enc >>> 16) & 0xff, bits: enc & 0xff });
+      break;
+    }
+    case BtfKind.PTR: case BtfKind.TYPEDEF: case BtfKind.VOLATILE: case BtfKind.CONST:
+    case BtfKind.RESTRICT: case BtfKind.TYPE_TAG:
+      out = ({ ...base, kind, type: sizeOrType });
+      break;
+    case BtfKind.FUNC:
+      out = ({ ...base, kind, type: sizeOrType, linkage: vlen });
+      break;
+    case BtfKind.FWD:
+      out = ({ ...base, kind, isUnion: kindFlag });
+      break;
+    case BtfKind.FLOAT:
+      out = ({ ...base, kind, size: sizeOrType });
+      break;
+    case BtfKind.ARRAY: {
+      need(12, 'ARRAY');
+      out = ({ ...base, kind, type: buf.readUInt32LE(at), indexType: buf.readUInt32LE(at + 4), nelems: buf.readUInt32LE(at + 8) });
+      at += 12;
+      break;
+    }
+    case BtfKind.STRUCT: case BtfKind.UNION: {
+      need(vlen * 12, `${btfKindName(kind)} members`);
+      const members = new Array(vlen);
+      for (let i = 0; i < vlen; i++, at += 12) {
+        const off = buf.readUInt32LE(at + 8);
+        members[i] = {
+          name: name(buf.readUInt32LE(at), at), nameOff: buf.readUInt32LE(at), type: buf.readUInt32LE(at + 4),
+          bitOffset: kindFlag ? off & 0xffffff : off, bitfieldSize: kindFlag ? off >>> 24 : 0,
+        };
+      }
+      out = ({ ...base, kind, size: sizeOrType, members });
+      break;
+    }
+    case BtfKind.ENUM: {
+      need(vlen * 8, 'ENUM values');
+      const values = new Array(vlen);
+      for (let i = 0; i < vlen; i++, at += 8) {
+        values[i] = { name: name(buf.readUInt32LE(at), at), nameOff: buf.readUInt32LE(at), value: kindFlag ? buf.readInt32LE(at + 4) : buf.readUInt32LE(at + 4) };
+      }
+      out = ({ ...base, kind, size: sizeOrType, signed: kindFlag, values });
+      break;
+    }
+    case BtfKind.ENUM64: {
+      need(vlen * 12, 'ENUM64 values');
+      const values = new Array(vlen);
+      for (let i = 0; i < vlen; i++, at += 12) {
+        const raw = (BigInt(buf.readUInt32LE(at + 8)) << 32n) | BigInt(buf.readUInt32LE(at + 4));
+        values[i] = { name: name(buf.readUInt32LE(at), at), nameOff: buf.readUInt32LE(at), value: kindFlag ? BigInt.asIntN(64, raw) : raw };
+      }
+      out = ({ ...base, kind, size: sizeOrType, signed: kindFlag, values });
+      break;
+    }
+    case BtfKind.FUNC_PROTO: {
+      need(vlen * 8, 'FUNC_PROTO parameters');
+      const params = new Array(vlen);
+      for (let i = 0; i < vlen; i++, at += 8) {
+        params[i] = { name: name(buf.readUInt32LE(at), at), nameOff: buf.readUInt32LE(at), type: buf.readUInt32LE(at + 4) };
+      }
+      out = ({ ...base, kind, returnType: sizeOrType, params });
+      break;
+    }
+    case BtfKind.VAR: {
+      need(4, 'VAR linkage');
+      out = ({ ...base, kind, type: sizeOrType, linkage: buf.readUInt32LE(at) });
+      at += 4;
+      break;
+    }
+    case BtfKind.DATASEC: {
+      need(vlen * 12, 'DATASEC variables');
+      const vars = new Array(vlen);
+      for (let i = 0; i < vlen; i++, at += 12) {
+        vars[i] = { type: buf.readUInt32LE(at), offset: buf.readUInt32LE(at + 4), size: buf.readUInt32LE(at + 8) };
+      }
+      out = ({ ...base, kind, size: sizeOrType, vars });
+      break;
+    }
+    case BtfKind.DECL_TAG: {
+      need(4, 'DECL_TAG component');
+      out = ({ ...base, kind, type: sizeOrType, componentIdx: buf.readInt32LE(at) });
+      at += 4;
+      break;
+    }
+    default:
+      fail(`unknown BTF kind ${kind} for type id ${id}`, start);
+  }
+  return { type: out!, next: at };
+}
+
+export function decodeBtf(buf: Buffer, file: string, section = '.BTF'): DecodedBtf {
+  const fail = (message: string, offset: number): never => {
+    throw new ObjectError(file, message, { section, offset });
+  };
+  const { header, typeStart, typeEnd, strings } = decodeBtfHeader(buf, file, section);
   const nameCache = new Map<number, string>();
   const name = (off: number, at: number): string => {
     let s = nameCache.get(off);
@@ -55,116 +181,13 @@ export function decodeBtf(buf: Buffer, file: string, section = '.BTF'): DecodedB
 
   const types: BtfType[] = [{ id: 0, kind: BtfKind.UNKN, name: '', nameOff: 0, kindFlag: false }];
   const typeOffsets: number[] = [0];
-  const end = typeStart + header.typeLen;
   let at = typeStart;
-  const need = (bytes: number, what: string) => {
-    if (at + bytes > end) fail(`${what} at offset ${at} runs past the end of the BTF type section`, at);
-  };
-  while (at < end) {
-    need(BTF_TYPE_SIZE, 'type header');
+  while (at < typeEnd) {
     const id = types.length;
-    const start = at;
-    typeOffsets.push(start);
-    const nameOff = buf.readUInt32LE(at);
-    const info = buf.readUInt32LE(at + 4);
-    const sizeOrType = buf.readUInt32LE(at + 8);
-    at += BTF_TYPE_SIZE;
-    const vlen = info & 0xffff;
-    const kind = (info >>> 24) & 0x1f;
-    const kindFlag = (info >>> 31) === 1;
-    const base = { id, name: name(nameOff, start), nameOff, kindFlag };
-    switch (kind) {
-      case BtfKind.INT: {
-        need(4, 'INT encoding');
-        const enc = buf.readUInt32LE(at);
-        at += 4;
-        types.push({ ...base, kind, size: sizeOrType, encoding: (enc >>> 24) & 0xf, bitOffset: (enc >>> 16) & 0xff, bits: enc & 0xff });
-        break;
-      }
-      case BtfKind.PTR: case BtfKind.TYPEDEF: case BtfKind.VOLATILE: case BtfKind.CONST:
-      case BtfKind.RESTRICT: case BtfKind.TYPE_TAG:
-        types.push({ ...base, kind, type: sizeOrType });
-        break;
-      case BtfKind.FUNC:
-        types.push({ ...base, kind, type: sizeOrType, linkage: vlen });
-        break;
-      case BtfKind.FWD:
-        types.push({ ...base, kind, isUnion: kindFlag });
-        break;
-      case BtfKind.FLOAT:
-        types.push({ ...base, kind, size: sizeOrType });
-        break;
-      case BtfKind.ARRAY: {
-        need(12, 'ARRAY');
-        types.push({ ...base, kind, type: buf.readUInt32LE(at), indexType: buf.readUInt32LE(at + 4), nelems: buf.readUInt32LE(at + 8) });
-        at += 12;
-        break;
-      }
-      case BtfKind.STRUCT: case BtfKind.UNION: {
-        need(vlen * 12, `${btfKindName(kind)} members`);
-        const members = new Array(vlen);
-        for (let i = 0; i < vlen; i++, at += 12) {
-          const off = buf.readUInt32LE(at + 8);
-          members[i] = {
-            name: name(buf.readUInt32LE(at), at), nameOff: buf.readUInt32LE(at), type: buf.readUInt32LE(at + 4),
-            bitOffset: kindFlag ? off & 0xffffff : off, bitfieldSize: kindFlag ? off >>> 24 : 0,
-          };
-        }
-        types.push({ ...base, kind, size: sizeOrType, members });
-        break;
-      }
-      case BtfKind.ENUM: {
-        need(vlen * 8, 'ENUM values');
-        const values = new Array(vlen);
-        for (let i = 0; i < vlen; i++, at += 8) {
-          values[i] = { name: name(buf.readUInt32LE(at), at), nameOff: buf.readUInt32LE(at), value: kindFlag ? buf.readInt32LE(at + 4) : buf.readUInt32LE(at + 4) };
-        }
-        types.push({ ...base, kind, size: sizeOrType, signed: kindFlag, values });
-        break;
-      }
-      case BtfKind.ENUM64: {
-        need(vlen * 12, 'ENUM64 values');
-        const values = new Array(vlen);
-        for (let i = 0; i < vlen; i++, at += 12) {
-          const raw = (BigInt(buf.readUInt32LE(at + 8)) << 32n) | BigInt(buf.readUInt32LE(at + 4));
-          values[i] = { name: name(buf.readUInt32LE(at), at), nameOff: buf.readUInt32LE(at), value: kindFlag ? BigInt.asIntN(64, raw) : raw };
-        }
-        types.push({ ...base, kind, size: sizeOrType, signed: kindFlag, values });
-        break;
-      }
-      case BtfKind.FUNC_PROTO: {
-        need(vlen * 8, 'FUNC_PROTO parameters');
-        const params = new Array(vlen);
-        for (let i = 0; i < vlen; i++, at += 8) {
-          params[i] = { name: name(buf.readUInt32LE(at), at), nameOff: buf.readUInt32LE(at), type: buf.readUInt32LE(at + 4) };
-        }
-        types.push({ ...base, kind, returnType: sizeOrType, params });
-        break;
-      }
-      case BtfKind.VAR: {
-        need(4, 'VAR linkage');
-        types.push({ ...base, kind, type: sizeOrType, linkage: buf.readUInt32LE(at) });
-        at += 4;
-        break;
-      }
-      case BtfKind.DATASEC: {
-        need(vlen * 12, 'DATASEC variables');
-        const vars = new Array(vlen);
-        for (let i = 0; i < vlen; i++, at += 12) {
-          vars[i] = { type: buf.readUInt32LE(at), offset: buf.readUInt32LE(at + 4), size: buf.readUInt32LE(at + 8) };
-        }
-        types.push({ ...base, kind, size: sizeOrType, vars });
-        break;
-      }
-      case BtfKind.DECL_TAG: {
-        need(4, 'DECL_TAG component');
-        types.push({ ...base, kind, type: sizeOrType, componentIdx: buf.readInt32LE(at) });
-        at += 4;
-        break;
-      }
-      default:
-        fail(`unknown BTF kind ${kind} for type id ${id}`, start);
-    }
+    typeOffsets.push(at);
+    const r = decodeTypeAt(buf, at, typeEnd, id, name, fail);
+    types.push(r.type);
+    at = r.next;
   }
   checkReferences(types, (message, id) => fail(message, typeOffsets[id]!));
   return { header, types, strings };
@@ -172,11 +195,15 @@ export function decodeBtf(buf: Buffer, file: string, section = '.BTF'): DecodedB
 
 /** Every type id a type refers to must exist: later lookups can then index without checks. */
 function checkReferences(types: BtfType[], fail: (message: string, id: number) => never): void {
-  const count = types.length;
+  for (const t of types) checkTypeReferences(t, types.length, fail);
+}
+
+/** The type ids one type refers to must be below `count`. */
+export function checkTypeReferences(t: BtfType, count: number, fail: (message: string, id: number) => never): void {
   const check = (t: BtfType, ref: number, what: string) => {
     if (ref >= count) fail(`type id ${t.id} (${btfKindName(t.kind)} ${t.name || '<anon>'}) refers to ${what} type id ${ref}, but there are only ${count} types`, t.id);
   };
-  for (const t of types) {
+  {
     switch (t.kind) {
       case BtfKind.PTR: case BtfKind.TYPEDEF: case BtfKind.VOLATILE: case BtfKind.CONST: case BtfKind.RESTRICT:
       case BtfKind.TYPE_TAG: case BtfKind.FUNC: case BtfKind.VAR: case BtfKind.DECL_TAG:

@@ -6,8 +6,12 @@ import { BpfError } from '../errors.js';
 import { BpfMap } from '../maps/map.js';
 import type { MapSpec } from '../object/spec.js';
 import { enumName, MapFlag, MapType, UpdateFlag } from '../sys/constants.js';
-import { mapCreate, mapFreeze, mapUpdate, objGet, objPin } from '../sys/commands.js';
-import { Errno } from '../sys/errno.js';
+import { encodeMapCreate, mapCreate, mapFreeze, mapUpdate, objGet, objPin, type MapCreateAttr } from '../sys/commands.js';
+import { Cmd } from '../sys/constants.js';
+import { bpfTry } from '../sys/syscall.js';
+import { Fd as FdClass } from '../sys/fd.js';
+import { Errno, errnoName } from '../sys/errno.js';
+import type { Fd } from '../sys/fd.js';
 import { exists, preparePinPath } from '../sys/bpffs.js';
 import { kernelName } from './names.js';
 
@@ -28,6 +32,24 @@ export interface CreatedMap {
 
 /** SOCKMAP/SOCKHASH and other special maps take no BTF key/value ids; their value is an fd or cookie. */
 const SOCK_MAPS: Set<number> = new Set([MapType.SOCKMAP, MapType.SOCKHASH]);
+
+/**
+ * Map types whose values are fds, ids or kernel objects: created without BTF key/value ids, as
+ * libbpf does (the kernel refuses or ignores them).
+ */
+const NO_BTF_MAPS: Set<number> = new Set([
+  MapType.SOCKMAP, MapType.SOCKHASH, MapType.PERF_EVENT_ARRAY, MapType.CGROUP_ARRAY, MapType.STACK_TRACE,
+  MapType.ARRAY_OF_MAPS, MapType.HASH_OF_MAPS, MapType.DEVMAP, MapType.DEVMAP_HASH, MapType.CPUMAP,
+  MapType.XSKMAP, MapType.QUEUE, MapType.STACK, MapType.RINGBUF, MapType.USER_RINGBUF, MapType.PROG_ARRAY,
+  MapType.REUSEPORT_SOCKARRAY, MapType.BLOOM_FILTER,
+]);
+
+/** The object's BTF in the kernel, for typed maps. */
+export interface MapBtf {
+  fd: number;
+  /** Called when the kernel refused a map's BTF ids and it was created without them. */
+  note?: (line: string) => void;
+}
 
 function describe(spec: MapSpec): string {
   return `map ${spec.name} (${enumName(MapType, spec.type)})`;
@@ -58,12 +80,24 @@ function checkCompatible(spec: MapSpec, pinned: BpfMap, path: string): void {
   });
 }
 
-function createOne(objName: string, spec: MapSpec): BpfMap {
+/** BPF_MAP_CREATE without throwing (a refusal of BTF ids is retried without them). */
+function mapCreateTry(a: MapCreateAttr, what: string): { fd?: Fd; errno: number } {
+  const r = bpfTry(Cmd.MAP_CREATE, encodeMapCreate(a), what);
+  return r.ret < 0 ? { errno: r.errno } : { fd: new FdClass(r.ret), errno: 0 };
+}
+
+/** Key/value type ids to give the kernel for this map, or undefined when it goes without BTF. */
+export function mapBtfIds(spec: MapSpec): { key: number; value: number } | undefined {
+  if (NO_BTF_MAPS.has(spec.type) || !spec.btfValueTypeId) return undefined;
+  return { key: spec.btfKeyTypeId ?? 0, value: spec.btfValueTypeId };
+}
+
+function createOne(objName: string, spec: MapSpec, btf?: MapBtf): BpfMap {
   const name = kernelName(spec.kind === 'data' ? objName : '', spec.name);
   let inner: BpfMap | undefined;
   try {
     if (spec.innerMap) inner = createOne(objName, spec.innerMap);
-    const fd = mapCreate({
+    const attr = {
       type: spec.type,
       keySize: spec.keySize,
       valueSize: spec.valueSize,
@@ -72,7 +106,15 @@ function createOne(objName: string, spec: MapSpec): BpfMap {
       name,
       innerMapFd: inner?.fd.value,
       mapExtra: spec.mapExtra,
-    }, describe(spec));
+    };
+    const ids = btf ? mapBtfIds(spec) : undefined;
+    let fd: Fd | undefined;
+    if (btf && ids) {
+      const r = mapCreateTry({ ...attr, btfFd: btf.fd, btfKeyTypeId: ids.key, btfValueTypeId: ids.value }, describe(spec));
+      fd = r.fd;
+      if (!fd) btf.note?.(`${describe(spec)}: the kernel refused its BTF key/value types (${errnoName(r.errno)}); created without them`);
+    }
+    fd ??= mapCreate(attr, describe(spec));
     return new BpfMap(fd, { name: spec.name, type: spec.type, keySize: spec.keySize, valueSize: spec.valueSize, maxEntries: spec.maxEntries, flags: spec.flags });
   } finally {
     // The kernel copied the inner map's shape; the template itself is no longer needed.
@@ -94,7 +136,7 @@ function fillData(map: BpfMap, spec: MapSpec): void {
  * Create every map of `specs`, in order. On failure everything created (and pinned) so far is undone
  * before the error propagates.
  */
-export function createMaps(file: string, objName: string, specs: Iterable<MapSpec>, options: MapLoadOptions): Map<string, CreatedMap> {
+export function createMaps(file: string, objName: string, specs: Iterable<MapSpec>, options: MapLoadOptions, btf?: MapBtf): Map<string, CreatedMap> {
   const out = new Map<string, CreatedMap>();
   try {
     for (const spec of specs) {
@@ -119,13 +161,13 @@ export function createMaps(file: string, objName: string, specs: Iterable<MapSpe
           out.set(spec.name, { map: pinned, borrowed: false });
           continue;
         }
-        const map = createOne(objName, spec);
+        const map = createOne(objName, spec, btf);
         out.set(spec.name, { map, borrowed: false });
         objPin(map.fd, path, describe(spec));
         out.get(spec.name)!.pinnedNow = path;
         continue;
       }
-      const map = createOne(objName, spec);
+      const map = createOne(objName, spec, btf);
       out.set(spec.name, { map, borrowed: false });
       if (spec.kind === 'data') fillData(map, spec);
     }

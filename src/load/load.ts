@@ -3,12 +3,15 @@
 import { ObjectError } from '../errors.js';
 import { BpfMap } from '../maps/map.js';
 import { BpfProgram } from '../programs/program.js';
-import type { FunctionSpec, ObjectSpec, ProgramSpec } from '../object/spec.js';
+import type { FuncInfo, FunctionSpec, LineInfo, ObjectSpec } from '../object/spec.js';
 import { enumName, ProgType } from '../sys/constants.js';
 import { createMaps, releaseMaps, type CreatedMap, type MapLoadOptions } from './create-maps.js';
-import { linkFunctions, type LinkedProgram } from './link-functions.js';
+import { linkFunctions } from './link-functions.js';
 import { applyMapRelocations, type AppliedRelocation } from './relocate.js';
-import { loadWithLog } from './verifier.js';
+import { loadWithLog, type SourceLine } from './verifier.js';
+import { applyCoreRelocations, explainPoisoned, type AppliedCoreRelocation, type CoreContext } from './core-apply.js';
+import { kernelBtf, VMLINUX_BTF } from '../btf/lazy.js';
+import { btfNeededError, uploadBtf, type UploadedBtf } from './btf-upload.js';
 import { sanitizeName } from './names.js';
 
 export interface LoadOptions extends MapLoadOptions {
@@ -19,6 +22,10 @@ export interface LoadOptions extends MapLoadOptions {
   logLevel?: number;
   /** Called with a line for each step taken (the --explain narration). */
   explain?: (line: string) => void;
+  /** Kernel BTF for CO-RE relocations (a BTF file for another kernel); /sys/kernel/btf/vmlinux by default. */
+  btfPath?: string;
+  /** Where one-time notices go (e.g. "loading without BTF"); process.emitWarning by default. */
+  warn?: (message: string) => void;
 }
 
 /** A loaded program together with what the loader did to it. */
@@ -27,6 +34,8 @@ export class LoadedProgram extends BpfProgram {
   verifierLog?: string;
   /** Map relocations applied (instruction, map, old and new imm). */
   relocations: AppliedRelocation[] = [];
+  /** CO-RE relocations applied (instruction, kind, local type, old and new value, or poisoned). */
+  coreRelocations: AppliedCoreRelocation[] = [];
 }
 
 /** What load() returns: the object's maps and programs in the kernel. */
@@ -52,48 +61,126 @@ export class LoadedObject {
   }
 }
 
-/** What this loader cannot do yet, said before the kernel gives a less helpful answer. */
-function checkSupported(spec: ObjectSpec, prog: ProgramSpec, linked: LinkedProgram): void {
-  if (linked.coreRelos.length > 0) {
-    throw new ObjectError(spec.file, `program ${prog.name} has ${linked.coreRelos.length} CO-RE relocation(s): CO-RE relocations are not supported yet, so it cannot be loaded correctly; build it without vmlinux.h / preserve_access_index until CO-RE support lands`, { section: prog.section });
-  }
-  if (linked.callbacks.length > 0) {
-    throw new ObjectError(spec.file, `program ${prog.name} passes ${linked.callbacks.join(', ')} as a callback (bpf_loop, bpf_for_each_map_elem, timers): the kernel needs BTF func_info for callbacks, and this loader does not upload BTF yet; remove the program from obj.programs to load the rest`, { section: prog.section });
-  }
+/** func_info records for PROG_LOAD: {insn_off (instructions), type_id}, 8 bytes each. */
+function encodeFuncInfo(list: readonly FuncInfo[]): Buffer {
+  const b = Buffer.alloc(list.length * 8);
+  list.forEach((f, i) => { b.writeUInt32LE(f.insn, i * 8); b.writeUInt32LE(f.typeId, i * 8 + 4); });
+  return b;
+}
+
+/** line_info records: {insn_off, file_name_off, line_off, line << 10 | column}, 16 bytes each. */
+function encodeLineInfo(list: readonly LineInfo[]): Buffer {
+  const b = Buffer.alloc(list.length * 16);
+  list.forEach((l, i) => {
+    const at = i * 16;
+    b.writeUInt32LE(l.insn, at); b.writeUInt32LE(l.fileNameOff, at + 4); b.writeUInt32LE(l.lineOff, at + 8);
+    b.writeUInt32LE(((l.lineNumber << 10) | (l.column & 0x3ff)) >>> 0, at + 12);
+  });
+  return b;
+}
+
+/** The C line of instruction `insn` (the last line_info at or before it). */
+function sourceFinder(lineInfo: readonly LineInfo[]): (insn: number) => SourceLine | undefined {
+  return (insn) => {
+    let best: LineInfo | undefined;
+    for (const l of lineInfo) if (l.insn <= insn && (!best || l.insn >= best.insn)) best = l;
+    return best ? { file: best.fileName, line: best.lineNumber, text: best.line.trim() } : undefined;
+  };
+}
+
+const warned = new Set<string>();
+/** Say a thing once per process (the "loaded without BTF" notice). */
+function warnOnce(key: string, message: string, warn: (m: string) => void): void {
+  if (warned.has(key)) return;
+  warned.add(key);
+  warn(message);
 }
 
 export function loadObject(spec: ObjectSpec, options: LoadOptions = {}): LoadedObject {
   const say = options.explain ?? (() => {});
+  const lookup = (name: string): FunctionSpec | undefined => spec.subprograms.get(name) ?? spec.programs.get(name);
+  // Link first (no kernel): what the programs need decides whether BTF is required.
+  const linkedPrograms = [...spec.programs.values()].map((prog) => ({ prog, linked: linkFunctions(spec.file, prog, lookup) }));
+  // CO-RE: the kernel's BTF is read (once per process) only when some program has relocations.
+  let core: CoreContext | undefined;
+  if (linkedPrograms.some(({ linked }) => linked.coreRelos.length > 0)) {
+    if (!spec.btf) throw new ObjectError(spec.file, 'the object has CO-RE relocations but no .BTF section', { section: '.BTF.ext' });
+    const targetName = options.btfPath ?? VMLINUX_BTF;
+    core = { file: spec.file, local: spec.btf, target: kernelBtf(targetName), targetName, cache: new Map() };
+  }
+
+  let btf: UploadedBtf | undefined;
+  if (spec.btf) {
+    btf = uploadBtf(spec.btf, spec.btfProblems, spec.file);
+    if (btf.fd) say(`loaded the BTF of ${spec.file} (${spec.btf.types.length - 1} types${btf.rewrites.length ? `; rewritten for this kernel: ${btf.rewrites.join(', ')}` : ''}): fd ${btf.fd.value}`);
+  }
+  const funcInfoOk = !!btf?.fd && btf.funcInfo;
+  if (!funcInfoOk) {
+    const needy = linkedPrograms.find(({ linked }) => linked.callbacks.length > 0);
+    const reason = btf?.reason ?? (spec.btf ? 'this kernel does not know BTF FUNC records' : 'the object has no .BTF section (build with clang -g)');
+    if (needy) {
+      btf?.fd?.close();
+      throw btfNeededError(spec.file, `program ${needy.prog.name} passes ${needy.linked.callbacks.join(', ')} as a callback (bpf_loop, bpf_for_each_map_elem, timers), which the kernel accepts only with BTF func_info`, reason);
+    }
+    if (spec.btf) {
+      const line = `${spec.file}: loading without BTF (no typed maps, no source lines in verifier errors): ${reason}`;
+      say(line);
+      warnOnce(`nobtf:${spec.file}`, line, options.warn ?? ((m) => process.emitWarning(m, { code: 'SOCKACCEL_NO_BTF' })));
+    }
+  }
+
   say(`creating ${spec.maps.size} map(s) for ${spec.file}`);
-  const maps = createMaps(spec.file, spec.name, spec.maps.values(), options);
+  let maps: Map<string, CreatedMap>;
+  try {
+    maps = createMaps(spec.file, spec.name, spec.maps.values(), options, btf?.fd ? { fd: btf.fd.value, note: say } : undefined);
+  } catch (e) {
+    btf?.fd?.close();
+    throw e;
+  }
   const programs = new Map<string, LoadedProgram>();
   try {
-    const lookup = (name: string): FunctionSpec | undefined => spec.subprograms.get(name) ?? spec.programs.get(name);
-    for (const prog of spec.programs.values()) {
-      const linked = linkFunctions(spec.file, prog, lookup);
-      checkSupported(spec, prog, linked);
+    for (const { prog, linked } of linkedPrograms) {
+      const coreApplied = core ? applyCoreRelocations(core, prog.name, linked.insns, linked.coreRelos) : [];
+      for (const c of coreApplied) {
+        say(`  ${prog.name}: insn ${c.insn} CO-RE ${c.kind} ${c.localType}${c.access ? ` ${c.access}` : ''} → ${c.poisoned ? `poisoned (${c.reason})` : `${c.targets.join(', ') || (c.kind === 'local_type_id' ? '(local)' : '(not found)')}: ${c.oldValue} → ${c.newValue}`}`);
+      }
       const fdOf = (name: string) => maps.get(name)?.map.fd.value;
       const applied = applyMapRelocations(spec.file, prog.name, linked.insns, linked.relocations, fdOf);
       for (const a of applied) say(`  ${prog.name}: insn ${a.insn} → ${a.kind === 'map' ? 'map' : 'data of'} ${a.map}, imm ${a.oldImm} → fd ${a.newImm}${a.offset ? ` + ${a.offset}` : ''}`);
       const what = `program ${prog.name} (section ${prog.section}, ${enumName(ProgType, prog.type)}) in ${spec.file}`;
-      const { fd, log } = loadWithLog({
-        type: prog.type,
-        insns: linked.insns,
-        license: prog.license || spec.license,
-        name: sanitizeName(prog.name),
-        expectedAttachType: prog.expectedAttachType,
-        kernVersion: prog.kernVersion || spec.kernVersion,
-      }, what, options.logLevel);
+      // func_info must name every function of the program, or the kernel refuses the lot.
+      const withInfo = funcInfoOk && linked.funcInfo.length === linked.layout.size;
+      let result: ReturnType<typeof loadWithLog>;
+      try {
+        result = loadWithLog({
+          type: prog.type,
+          insns: linked.insns,
+          license: prog.license || spec.license,
+          name: sanitizeName(prog.name),
+          expectedAttachType: prog.expectedAttachType,
+          kernVersion: prog.kernVersion || spec.kernVersion,
+          btfFd: withInfo ? btf!.fd!.value : undefined,
+          funcInfo: withInfo ? { recSize: 8, data: encodeFuncInfo(linked.funcInfo), count: linked.funcInfo.length } : undefined,
+          lineInfo: withInfo && linked.lineInfo.length ? { recSize: 16, data: encodeLineInfo(linked.lineInfo), count: linked.lineInfo.length } : undefined,
+        }, what, options.logLevel, sourceFinder(linked.lineInfo));
+      } catch (e) {
+        throw core ? explainPoisoned(e, coreApplied, core.targetName) : e;
+      }
+      const { fd, log } = result;
       const loaded = new LoadedProgram(fd, prog.name, prog.type, prog.expectedAttachType);
       loaded.verifierLog = log;
       loaded.relocations = applied;
+      loaded.coreRelocations = coreApplied;
       programs.set(prog.name, loaded);
-      say(`loaded ${what}: ${linked.insns.length / 8} instructions, fd ${fd.value}`);
+      say(`loaded ${what}: ${linked.insns.length / 8} instructions${withInfo ? `, ${linked.funcInfo.length} func_info, ${linked.lineInfo.length} line_info` : ''}, fd ${fd.value}`);
     }
   } catch (e) {
     for (const p of programs.values()) p.close();
     releaseMaps(maps, true);
     throw e;
+  } finally {
+    // Maps and programs hold their own references to the BTF object.
+    btf?.fd?.close();
   }
   return new LoadedObject(maps, programs);
 }

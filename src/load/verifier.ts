@@ -39,7 +39,45 @@ export function verdictOf(log: string): string | undefined {
   return undefined;
 }
 
-export function loadWithLog(attr: ProgLoadAttr, what: string, logLevel = 0): LoadedProgramFd {
+/** A C source line the verifier refused: from the log's "; text @ file:line" or our line_info. */
+export interface SourceLine { file: string; line: number; text: string }
+
+/** A refused program: the verifier's verdict, and the C line it refused when line_info was there. */
+export class VerifierError extends BpfError {
+  override name = 'VerifierError';
+  readonly verdict: string;
+  readonly source?: SourceLine;
+  /** The instruction the verifier was at when it refused (the log's last "N: (op)" line). */
+  readonly insn?: number;
+
+  constructor(errno: number, code: string, message: string, verdict: string, extra: { hint?: string; log?: string; source?: SourceLine; insn?: number }) {
+    super('BPF_PROG_LOAD', errno, code, message, extra);
+    this.verdict = verdict;
+    this.source = extra.source;
+    this.insn = extra.insn;
+  }
+}
+
+const SOURCE_LINE = /^; (.*) @ (.+):(\d+)$/;
+const INSN_LINE = /^(\d+): \([0-9a-f]{2}\)/;
+
+/** The last "N: (op) ..." instruction of the log, and the source line the kernel printed before it. */
+export function refusedAt(log: string): { insn?: number; source?: SourceLine } {
+  const lines = log.split('\n');
+  let insn: number | undefined;
+  let insnLine = -1;
+  for (let i = lines.length - 1; i >= 0; i--) {
+    const m = INSN_LINE.exec(lines[i]);
+    if (m) { insn = Number(m[1]); insnLine = i; break; }
+  }
+  for (let i = insnLine >= 0 ? insnLine : lines.length - 1; i >= 0; i--) {
+    const m = SOURCE_LINE.exec(lines[i]);
+    if (m) return { insn, source: { text: m[1].trim(), file: m[2], line: Number(m[3]) } };
+  }
+  return { insn };
+}
+
+export function loadWithLog(attr: ProgLoadAttr, what: string, logLevel = 0, sourceOf?: (insn: number) => SourceLine | undefined): LoadedProgramFd {
   if (!logLevel) {
     const r = attempt(attr, what);
     if (r.fd) return { fd: r.fd };
@@ -58,11 +96,11 @@ export function loadWithLog(attr: ProgLoadAttr, what: string, logLevel = 0): Loa
       size *= 4;
       continue;
     }
-    throw refused(what, r.errno, log);
+    throw refused(what, r.errno, log, sourceOf);
   }
 }
 
-function refused(what: string, errno: number, log: string | undefined): BpfError {
+function refused(what: string, errno: number, log: string | undefined, sourceOf?: (insn: number) => SourceLine | undefined): BpfError {
   const code = errnoName(errno);
   if (!log) {
     return new BpfError('BPF_PROG_LOAD', errno, code, `BPF_PROG_LOAD failed for ${what}: ${code}`, { hint: hintFor('BPF_PROG_LOAD', errno) });
@@ -71,8 +109,13 @@ function refused(what: string, errno: number, log: string | undefined): BpfError
   const lines = log.split('\n');
   const tail = lines.slice(-TAIL_LINES).join('\n');
   const cut = lines.length > TAIL_LINES ? `(last ${TAIL_LINES} of ${lines.length} verifier log lines)\n` : 'verifier log:\n';
-  return new BpfError('BPF_PROG_LOAD', errno, code, `the verifier refused ${what}: ${verdict}`, {
-    hint: errno === Errno.EACCES || errno === Errno.EINVAL ? 'fix the program at the instruction the log names (load with logLevel: 2 for every state)' : hintFor('BPF_PROG_LOAD', errno),
+  const at = refusedAt(log);
+  const source = at.source ?? (at.insn !== undefined ? sourceOf?.(at.insn) : undefined);
+  const where = source ? `\n  at ${source.file}:${source.line}: ${source.text}` : at.insn !== undefined ? `\n  at instruction ${at.insn}` : '';
+  return new VerifierError(errno, code, `the verifier refused ${what}: ${verdict}${where}`, verdict, {
+    hint: errno === Errno.EACCES || errno === Errno.EINVAL ? `fix the program at ${source ? `${source.file}:${source.line}` : 'the instruction the log names'} (load with logLevel: 2 for every state)` : hintFor('BPF_PROG_LOAD', errno),
     log: cut + tail,
+    source,
+    insn: at.insn,
   });
 }

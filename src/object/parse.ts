@@ -2,7 +2,8 @@
 // ELF → BTF → maps (BTF-defined, legacy, global data) → functions → relocations → BTF.ext records.
 import { basename } from 'node:path';
 import { ObjectError } from '../errors.js';
-import { Btf, parseBtfExt, type BtfExt } from '../btf/index.js';
+import { Btf, BtfKind, parseBtfExt, type BtfExt } from '../btf/index.js';
+import { fixDatasecs } from '../btf/fixup.js';
 import { readElf, SectionType, type ElfFile } from '../elf/index.js';
 import { distributeBtfExt } from './btf-ext.js';
 import { parseBtfMaps, type PlacedMap } from './btf-maps.js';
@@ -23,6 +24,13 @@ export function parseObject(buf: Buffer, file: string): ObjectSpec {
   const btf = btfSection ? Btf.parse(btfSection.data, file, '.BTF') : undefined;
   const extSection = elf.section('.BTF.ext');
   const ext: BtfExt | undefined = extSection && btf ? parseBtfExt(extSection.data, btf, file) : undefined;
+  const btfProblems = btf ? fixDatasecs(btf, {
+    sectionSize: (name) => elf.section(name)?.size,
+    symbolOffset: (sectionName, name) => {
+      const section = elf.section(sectionName);
+      return section ? elf.symbols.find((s) => s.sectionIndex === section.index && s.name === name)?.value : undefined;
+    },
+  }) : undefined;
 
   const license = readLicense(elf);
   const kernVersion = readVersion(elf);
@@ -51,6 +59,8 @@ export function parseObject(buf: Buffer, file: string): ObjectSpec {
     if (!isDataSectionName(section.name) || section.size === 0 || section.type === SectionType.NULL) continue;
     const spec = dataMapFor(file, section);
     if (maps.has(spec.name)) throw new ObjectError(file, `global data section ${spec.name} clashes with a map of the same name`, { section: section.name });
+    const datasec = btf?.find(section.name, BtfKind.DATASEC);
+    if (datasec && datasec.kind === BtfKind.DATASEC && datasec.size === spec.valueSize) spec.btfValueTypeId = datasec.id;
     maps.set(spec.name, spec);
     dataMaps.set(section.index, spec.name);
     for (const g of globalsIn(elf, section, btf)) if (!globals.has(g.name)) globals.set(g.name, g);
@@ -87,7 +97,7 @@ export function parseObject(buf: Buffer, file: string): ObjectSpec {
   for (const section of executable) resolveRelocations(elf, section, functions, targets);
   if (ext) distributeBtfExt(elf, ext, functions);
 
-  return { file, name: objectName(file), license, kernVersion, maps, programs, subprograms, globals };
+  return { file, name: objectName(file), license, kernVersion, maps, programs, subprograms, globals, btf, btfProblems };
 }
 
 /** "path/to/foo.bpf.o" → "foo"; a buffer without a name → "obj". */

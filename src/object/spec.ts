@@ -1,3 +1,5 @@
+import type { Btf } from '../btf/btf.js';
+
 // What parsing a BPF object produces: plain data, no file descriptors, no kernel. Users may change
 // these specs between BpfObject.open() and load(), the way libbpf's open/load split allows.
 
@@ -101,4 +103,8 @@ export interface ObjectSpec {
   /** Functions in `.text` that programs call (bpf-to-bpf) or take the address of. */
   subprograms: Map<string, FunctionSpec>;
   globals: Map<string, GlobalSpec>;
+  /** The object's BTF with DATASEC sizes and VAR offsets filled in, when it has a .BTF section. */
+  btf?: Btf;
+  /** Fix-ups of `btf` that could not be made (the loader then loads without BTF if nothing needs it). */
+  btfProblems?: string[];
 }

@@ -1,0 +1,197 @@
+// LazyBtf: a big BTF (the kernel's, 5.5 MB, ~150k types) indexed without decoding it. Opening it does
+// one tight pass over the type section to learn where each type starts and its name offset; a type is
+// decoded only when asked for (and then cached), and names are found by searching the string section
+// for the name itself, so looking up a few structs costs a few milliseconds, not a full decode.
+import { readFileSync } from 'node:fs';
+import { ObjectError } from '../errors.js';
+import { readCString } from '../elf/strings.js';
+import { checkTypeReferences, decodeBtfHeader, decodeTypeAt } from './decode.js';
+import { BtfKind, type BtfHeader, type BtfType } from './kinds.js';
+
+/** Extra bytes after the 12-byte header, by kind (vlen = number of members/values/params/vars). */
+function extraBytes(kind: number, vlen: number): number {
+  switch (kind) {
+    case BtfKind.INT: case BtfKind.VAR: case BtfKind.DECL_TAG: return 4;
+    case BtfKind.ARRAY: return 12;
+    case BtfKind.STRUCT: case BtfKind.UNION: case BtfKind.DATASEC: case BtfKind.ENUM64: return 12 * vlen;
+    case BtfKind.ENUM: case BtfKind.FUNC_PROTO: return 8 * vlen;
+    default: return 0;
+  }
+}
+
+export class LazyBtf {
+  readonly file: string;
+  readonly section: string;
+  readonly header: BtfHeader;
+  readonly strings: Buffer;
+  /** Number of type ids, void (0) included. */
+  readonly count: number;
+  private readonly buf: Buffer;
+  private readonly typeEnd: number;
+  /** Byte offset in `buf` of each type's header, by id. */
+  private readonly offsets: Uint32Array;
+  /** name_off of each type, by id (what name searches compare against). */
+  private readonly nameOffs: Uint32Array;
+  /** Kind of each type, by id. */
+  private readonly kinds: Uint8Array;
+  private readonly decoded: (BtfType | undefined)[];
+  private readonly byName = new Map<string, number[]>();
+  private readonly names = new Map<number, string>();
+
+  private constructor(buf: Buffer, file: string, section: string) {
+    this.file = file;
+    this.section = section;
+    const { header, typeStart, typeEnd, strings } = decodeBtfHeader(buf, file, section);
+    this.buf = buf;
+    this.header = header;
+    this.strings = strings;
+    this.typeEnd = typeEnd;
+    const max = Math.floor(header.typeLen / 12) + 1;
+    const offsets = new Uint32Array(max);
+    const nameOffs = new Uint32Array(max);
+    const kinds = new Uint8Array(max);
+    // Word access is much faster than readUInt32LE; the type section is 4-byte aligned in the file,
+    // so a copy is only needed when the Buffer itself sits at an odd place in its ArrayBuffer.
+    let base = buf.byteOffset + typeStart;
+    let words: Uint32Array;
+    if (base % 4 === 0) {
+      words = new Uint32Array(buf.buffer, base, header.typeLen >>> 2);
+    } else {
+      const copy = new Uint8Array(header.typeLen);
+      copy.set(buf.subarray(typeStart, typeEnd));
+      words = new Uint32Array(copy.buffer, 0, header.typeLen >>> 2);
+      base = 0;
+    }
+    const nwords = words.length;
+    let w = 0;
+    let id = 1;
+    while (w < nwords) {
+      if (w + 3 > nwords) this.fail(`type header at offset ${typeStart + w * 4} runs past the end of the BTF type section`, typeStart + w * 4);
+      const info = words[w + 1]!;
+      const kind = (info >>> 24) & 0x1f;
+      if (kind > BtfKind.ENUM64 || kind === 0) this.fail(`unknown BTF kind ${kind} for type id ${id}`, typeStart + w * 4);
+      offsets[id] = typeStart + w * 4;
+      nameOffs[id] = words[w]!;
+      kinds[id] = kind;
+      w += 3 + (extraBytes(kind, info & 0xffff) >>> 2);
+      id++;
+    }
+    if (w !== nwords) this.fail('the last type runs past the end of the BTF type section', typeEnd);
+    this.count = id;
+    this.offsets = offsets;
+    this.nameOffs = nameOffs;
+    this.kinds = kinds;
+    this.decoded = new Array(id);
+    this.decoded[0] = { id: 0, kind: BtfKind.UNKN, name: '', nameOff: 0, kindFlag: false };
+  }
+
+  static parse(buf: Buffer, file: string, section = '.BTF'): LazyBtf {
+    return new LazyBtf(buf, file, section);
+  }
+
+  static read(path: string): LazyBtf {
+    let buf: Buffer;
+    try {
+      buf = readFileSync(path);
+    } catch (e) {
+      throw new ObjectError(path, `cannot read kernel BTF: ${(e as Error).message} (the kernel needs CONFIG_DEBUG_INFO_BTF=y for /sys/kernel/btf/vmlinux; or pass btfPath to a BTF file for this kernel)`);
+    }
+    return new LazyBtf(buf, path, 'BTF');
+  }
+
+  /** The type with this id, decoded on first use. */
+  type(id: number): BtfType {
+    const known = this.decoded[id];
+    if (known) return known;
+    if (!Number.isInteger(id) || id < 0 || id >= this.count) this.fail(`type id ${id} does not exist (${this.count} types)`, 0);
+    const fail = (message: string, offset: number): never => this.fail(message, offset);
+    const { type } = decodeTypeAt(this.buf, this.offsets[id]!, this.typeEnd, id, (off, at) => this.nameAt(off, at), fail);
+    checkTypeReferences(type, this.count, (message) => this.fail(message, this.offsets[id]!));
+    this.decoded[id] = type;
+    return type;
+  }
+
+  /** The kind of a type without decoding it. */
+  kindOf(id: number): number {
+    return id === 0 ? 0 : this.kinds[id]!;
+  }
+
+  string(off: number): string {
+    return this.nameAt(off, 0);
+  }
+
+  /**
+   * Ids of the types whose name, with any "___flavour" suffix dropped, is `essential` (libbpf's
+   * candidate rule), in id order. Found by searching the string section, then the name offsets.
+   */
+  idsByEssentialName(essential: string): number[] {
+    const cached = this.byName.get(essential);
+    if (cached) return cached;
+    const offs = new Set<number>();
+    if (essential) {
+      const pattern = Buffer.from('\0' + essential);
+      const s = this.strings;
+      for (let i = s.indexOf(pattern); i >= 0; i = s.indexOf(pattern, i + 1)) {
+        const start = i + 1;
+        const after = start + pattern.length - 1;
+        if (s[after] === 0) offs.add(start);
+        else if (s[after] === 0x5f && s[after + 1] === 0x5f && s[after + 2] === 0x5f && essentialLength(this.nameAt(start, 0)) === essential.length) offs.add(start);
+      }
+    }
+    const ids: number[] = [];
+    if (offs.size === 1) {
+      const [want] = offs;
+      const n = this.nameOffs;
+      for (let id = 1; id < this.count; id++) if (n[id] === want) ids.push(id);
+    } else if (offs.size > 1) {
+      const n = this.nameOffs;
+      for (let id = 1; id < this.count; id++) if (offs.has(n[id]!)) ids.push(id);
+    }
+    this.byName.set(essential, ids);
+    return ids;
+  }
+
+  private nameAt(off: number, at: number): string {
+    let s = this.names.get(off);
+    if (s === undefined) {
+      if (off >= this.strings.length) this.fail(`string offset ${off} is outside the BTF string section (${this.strings.length} bytes)`, at);
+      s = readCString(this.strings, off, { file: this.file, section: this.section, what: `BTF name at offset ${at}` });
+      this.names.set(off, s);
+    }
+    return s;
+  }
+
+  private fail(message: string, offset: number): never {
+    throw new ObjectError(this.file, message, { section: this.section, offset });
+  }
+}
+
+/** libbpf's bpf_core_essential_name_len: "task_struct___v2" → 11; a name without X___Y is whole. */
+export function essentialLength(name: string): number {
+  for (let i = name.length - 5; i >= 0; i--) {
+    if (name[i] !== '_' && name[i + 1] === '_' && name[i + 2] === '_' && name[i + 3] === '_' && name[i + 4] !== '_') return i + 1;
+  }
+  return name.length;
+}
+
+export function essentialName(name: string): string {
+  return name.slice(0, essentialLength(name));
+}
+
+/** Kernel BTF by path, parsed (lazily) once per process. */
+const cache = new Map<string, LazyBtf>();
+export const VMLINUX_BTF = '/sys/kernel/btf/vmlinux';
+
+export function kernelBtf(path = VMLINUX_BTF): LazyBtf {
+  let btf = cache.get(path);
+  if (!btf) {
+    btf = LazyBtf.read(path);
+    cache.set(path, btf);
+  }
+  return btf;
+}
+
+/** Forget cached kernel BTF (benchmarks measure the cold path with it). */
+export function clearKernelBtfCache(): void {
+  cache.clear();
+}
