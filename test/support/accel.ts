@@ -1,0 +1,35 @@
+// Small helpers around the library's counters for assertions.
+import { stats, up } from '../../src/index.js';
+import type { Stats, UpOptions, UpResult } from '../../src/index.js';
+
+/** `up`, against the BPF object in $SAE2E_OBJECT when set (to run the suite against another build,
+ * e.g. a deliberately broken one, to check the tests can fail). */
+export function accelUp(opts: UpOptions): Promise<UpResult> {
+  const objectPath = process.env.SAE2E_OBJECT;
+  return up(objectPath ? { ...opts, objectPath } : opts);
+}
+
+export type StatsDelta = Record<keyof Stats, number>;
+
+/** Counters now. */
+export function counters(pinDir: string): Stats {
+  return stats({ pinDir });
+}
+
+/** Run `fn` and return how much each counter grew meanwhile. */
+export async function statsDelta<T>(pinDir: string, fn: () => Promise<T>): Promise<{ result: T; delta: StatsDelta }> {
+  const before = stats({ pinDir });
+  const result = await fn();
+  const after = stats({ pinDir });
+  const delta = {} as StatsDelta;
+  for (const k of Object.keys(after) as (keyof Stats)[]) delta[k] = (after[k] as number) - ((before[k] as number) ?? 0);
+  return { result, delta };
+}
+
+export const MB = 1024 * 1024;
+export const fmt = (n: number) => n.toLocaleString('en-US');
+
+/** Print measurements when SAE2E_VERBOSE=1 (for reports; never needed for pass/fail). */
+export function note(...parts: unknown[]): void {
+  if (process.env.SAE2E_VERBOSE) process.stderr.write(`    [e2e] ${parts.map((p) => (typeof p === 'string' ? p : JSON.stringify(p))).join(' ')}\n`);
+}
