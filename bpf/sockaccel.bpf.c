@@ -107,9 +107,11 @@ const volatile __u32 trace_enabled = 0;
 char LICENSE[] SEC("license") = "GPL";
 
 /* Atomic add: sockops runs in softirq and may interrupt an sk_msg run on the
- * same CPU in the middle of a plain read-modify-write. */
+ * same CPU in the middle of a plain read-modify-write. `c` is evaluated once:
+ * COUNT(get_counters(), ...) must not look the map up twice: older kernels
+ * (6.1, 6.12) do not know the second lookup is non-NULL and refuse the load. */
 #define COUNT(c, field, n) \
-	do { if (c) __sync_fetch_and_add(&(c)->field, (n)); } while (0)
+	do { struct sa_counters *c_ = (c); if (c_) __sync_fetch_and_add(&c_->field, (n)); } while (0)
 
 static __always_inline struct sa_counters *get_counters(void)
 {

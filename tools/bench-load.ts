@@ -1,6 +1,6 @@
 // How long BpfObject.open() and load() take, in-process, for the committed objects.
 // Run: npm run build && node dist/tools/bench-load.js [rounds]   (root: load talks to the kernel)
-import { readdirSync } from 'node:fs';
+import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BpfObject } from '../src/index.js';
@@ -12,6 +12,9 @@ function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)];
 }
+
+const PIN_DIR = `/sys/fs/bpf/bench-load-${process.pid}`;
+process.on('exit', () => rmSync(PIN_DIR, { recursive: true, force: true }));
 
 const objects = [
   join(REPO, 'bpf', 'sockaccel.bpf.o'),
@@ -30,7 +33,8 @@ for (const path of objects) {
     const obj = BpfObject.open(path);
     const t1 = performance.now();
     try {
-      obj.load().close();
+      // A private pin dir: maps pinned by name (LIBBPF_PIN_BY_NAME) must not land in /sys/fs/bpf.
+      obj.load({ pinMaps: PIN_DIR }).close();
     } catch (e) {
       failed = (e as Error).message.split('\n')[0];
       break;

@@ -8,6 +8,8 @@ import { privileged } from '../sockaccel/privileges.js';
 import { trace, type TraceLine } from '../sockaccel/trace.js';
 import type { Stats } from '../sockaccel/types.js';
 import { describeError, Exit, PRIVILEGE_FIX } from './errors.js';
+import { registerInspect } from './inspect.js';
+import { registerBench } from './bench.js';
 import {
   renderDoctor, renderDown, renderDownProgress, renderStats, renderStatsRates, renderStatus, renderVerify,
 } from './format.js';
@@ -239,6 +241,10 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       else line(renderDoctor(checks));
       setExit(checks.every((c) => c.ok) ? Exit.ok : Exit.failure);
     });
+
+  registerBench(program, io, setExit);
+
+  registerInspect(program, io, setExit);
 
   // Usage errors: one line, with the suggestion (if any) and where to find help on the same line.
   for (const cmd of [program, ...program.commands]) {

@@ -97,6 +97,16 @@ export function isLinkUnsupported(errno: number): boolean {
   return errno === Errno.EINVAL || errno === Errno.EOPNOTSUPP || errno === Errno.ENOTSUPP || errno === Errno.E2BIG;
 }
 
+/**
+ * Tests only: answer `value` for a probe instead of asking the kernel (undefined: ask it again), so
+ * the paths of kernels that lack a feature (no sockmap links before 6.10, no netns cookie in sock_ops
+ * before 5.15) are tested on any kernel.
+ */
+export function overrideProbe(name: 'sockmap-links' | 'netns-cookie' | 'sockhash', value: boolean | undefined): void {
+  if (value === undefined) cache.delete(name);
+  else cache.set(name, value);
+}
+
 /** Forget cached answers (tests). */
 export function resetProbes(): void {
   cache.clear();

@@ -1,5 +1,6 @@
 // load(): maps first (programs need their fds), then each program linked with its subprograms,
 // relocated and handed to the verifier. Nothing is left open if any step fails.
+import { basename } from 'node:path';
 import { ObjectError } from '../errors.js';
 import { BpfMap } from '../maps/map.js';
 import { BpfProgram } from '../programs/program.js';
@@ -13,6 +14,8 @@ import { applyCoreRelocations, explainPoisoned, type AppliedCoreRelocation, type
 import { kernelBtf, VMLINUX_BTF } from '../btf/lazy.js';
 import { btfNeededError, uploadBtf, type UploadedBtf } from './btf-upload.js';
 import { sanitizeName } from './names.js';
+import { decode, formatInstruction } from '../asm/disasm.js';
+import { narrateCalls, verifierStats } from '../sys/explain.js';
 
 export interface LoadOptions extends MapLoadOptions {
   /**
@@ -79,12 +82,13 @@ function encodeLineInfo(list: readonly LineInfo[]): Buffer {
   return b;
 }
 
-/** The C line of instruction `insn` (the last line_info at or before it). */
+/** The C line of instruction `insn` (the last line_info at or before it). The file is named by its
+ * base name, as the kernel's own "; text @ file:line" (6.4+) names it: the same on every kernel. */
 function sourceFinder(lineInfo: readonly LineInfo[]): (insn: number) => SourceLine | undefined {
   return (insn) => {
     let best: LineInfo | undefined;
     for (const l of lineInfo) if (l.insn <= insn && (!best || l.insn >= best.insn)) best = l;
-    return best ? { file: best.fileName, line: best.lineNumber, text: best.line.trim() } : undefined;
+    return best ? { file: basename(best.fileName), line: best.lineNumber, text: best.line.trim() } : undefined;
   };
 }
 
@@ -96,7 +100,26 @@ function warnOnce(key: string, message: string, warn: (m: string) => void): void
   warn(message);
 }
 
+/** BPF_LOG_STATS: the verifier reports only its statistics (the --explain narration asks for them). */
+const LOG_STATS = 4;
+
 export function loadObject(spec: ObjectSpec, options: LoadOptions = {}): LoadedObject {
+  // With explain, every bpf() call made while loading is narrated too (syscall.ts observers).
+  const stop = options.explain ? narrateCalls(options.explain) : undefined;
+  try {
+    return loadObjectSteps(spec, options);
+  } finally {
+    stop?.();
+  }
+}
+
+/** The text of the instruction at slot `insn` (for narrating relocations). */
+function insnText(insns: Buffer, insn: number): string {
+  const x = decode(insns.subarray(insn * 8, insn * 8 + 16))[0];
+  return x ? formatInstruction(x) : '?';
+}
+
+function loadObjectSteps(spec: ObjectSpec, options: LoadOptions): LoadedObject {
   const say = options.explain ?? (() => {});
   const lookup = (name: string): FunctionSpec | undefined => spec.subprograms.get(name) ?? spec.programs.get(name);
   // Link first (no kernel): what the programs need decides whether BTF is required.
@@ -145,14 +168,19 @@ export function loadObject(spec: ObjectSpec, options: LoadOptions = {}): LoadedO
         say(`  ${prog.name}: insn ${c.insn} CO-RE ${c.kind} ${c.localType}${c.access ? ` ${c.access}` : ''} → ${c.poisoned ? `poisoned (${c.reason})` : `${c.targets.join(', ') || (c.kind === 'local_type_id' ? '(local)' : '(not found)')}: ${c.oldValue} → ${c.newValue}`}`);
       }
       const fdOf = (name: string) => maps.get(name)?.map.fd.value;
+      const before = options.explain ? Buffer.from(linked.insns) : undefined;
       const applied = applyMapRelocations(spec.file, prog.name, linked.insns, linked.relocations, fdOf);
-      for (const a of applied) say(`  ${prog.name}: insn ${a.insn} → ${a.kind === 'map' ? 'map' : 'data of'} ${a.map}, imm ${a.oldImm} → fd ${a.newImm}${a.offset ? ` + ${a.offset}` : ''}`);
+      if (before) for (const a of applied) {
+        say(`  ${prog.name}: relocated insn ${a.insn} for ${a.kind === 'map' ? 'map' : 'the global data of'} ${a.map}: imm ${a.oldImm} → ${a.newImm} (its fd)${a.offset !== undefined ? `, offset ${a.offset} in the second half` : ''}: \`${insnText(before, a.insn)}\` → \`${insnText(linked.insns, a.insn)}\``);
+      }
       const what = `program ${prog.name} (section ${prog.section}, ${enumName(ProgType, prog.type)}) in ${spec.file}`;
       // func_info must name every function of the program, or the kernel refuses the lot.
       const withInfo = funcInfoOk && linked.funcInfo.length === linked.layout.size;
       let result: ReturnType<typeof loadWithLog>;
+      // Explaining: ask the verifier for its statistics (BPF_LOG_STATS) unless a log level was set.
+      const logLevel = options.logLevel || (options.explain ? LOG_STATS : 0);
       try {
-        result = loadWithLog({
+        const attr = {
           type: prog.type,
           insns: linked.insns,
           license: prog.license || spec.license,
@@ -162,13 +190,22 @@ export function loadObject(spec: ObjectSpec, options: LoadOptions = {}): LoadedO
           btfFd: withInfo ? btf!.fd!.value : undefined,
           funcInfo: withInfo ? { recSize: 8, data: encodeFuncInfo(linked.funcInfo), count: linked.funcInfo.length } : undefined,
           lineInfo: withInfo && linked.lineInfo.length ? { recSize: 16, data: encodeLineInfo(linked.lineInfo), count: linked.lineInfo.length } : undefined,
-        }, what, options.logLevel, sourceFinder(linked.lineInfo));
+        };
+        try {
+          result = loadWithLog(attr, what, logLevel, sourceFinder(linked.lineInfo));
+        } catch (e) {
+          // A statistics-only log has no verdict: load again as without --explain for the real error.
+          if (logLevel === (options.logLevel ?? 0)) throw e;
+          result = loadWithLog(attr, what, options.logLevel, sourceFinder(linked.lineInfo));
+        }
       } catch (e) {
         throw core ? explainPoisoned(e, coreApplied, core.targetName) : e;
       }
       const { fd, log } = result;
       const loaded = new LoadedProgram(fd, prog.name, prog.type, prog.expectedAttachType);
-      loaded.verifierLog = log;
+      loaded.verifierLog = options.logLevel ? log : undefined;
+      const stats = options.explain && logLevel === LOG_STATS ? verifierStats(log) : undefined;
+      if (stats) say(`the verifier accepted ${prog.name}: ${stats}`);
       loaded.relocations = applied;
       loaded.coreRelocations = coreApplied;
       programs.set(prog.name, loaded);

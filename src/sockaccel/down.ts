@@ -24,6 +24,7 @@ import { PIN, pinPath } from './layout.js';
 import { requirePrivileges } from './privileges.js';
 import { readRecord, writeRecord, type InstallRecord } from './record.js';
 import { DEFAULT_PIN_DIR, type DownOptions, type DownResult } from './types.js';
+import { narrateCalls } from '../sys/explain.js';
 
 const POLL_MS = 100;
 const PROGRESS_MS = 1000;
@@ -98,6 +99,16 @@ export function trackedConnections(pinDir: string): number {
 }
 
 export async function down(opts: DownOptions = {}): Promise<DownResult> {
+  // With explain, every bpf() call is narrated as it is made (sys/explain.ts).
+  const stop = opts.explain ? narrateCalls(opts.explain) : undefined;
+  try {
+    return await downSteps(opts);
+  } finally {
+    stop?.();
+  }
+}
+
+async function downSteps(opts: DownOptions): Promise<DownResult> {
   const say = opts.explain ?? (() => {});
   const pinDir = opts.pinDir ?? DEFAULT_PIN_DIR;
   const timeoutMs = opts.timeoutMs ?? 30_000;
@@ -116,6 +127,7 @@ export async function down(opts: DownOptions = {}): Promise<DownResult> {
   // 2. Wait for the accelerated connections to close.
   const start = Date.now();
   let remaining = trackedConnections(pinDir);
+  say(`sock_ops is detached: no new connection is accelerated; ${remaining} socket(s) still in the SOCKHASH`);
   let lastProgress = 0;
   while (remaining > 0 && Date.now() - start < timeoutMs && !opts.force) {
     const elapsed = Date.now() - start;

@@ -15,6 +15,8 @@ import { OBJ, SHIPPED_OBJECT, VERSION, pinPath, PIN } from './layout.js';
 import { readRecord, writeRecord, type InstallRecord } from './record.js';
 import { status } from './status.js';
 import { DEFAULT_PIN_DIR, type UpOptions, type UpResult } from './types.js';
+import { narrateCalls, unnarrated } from '../sys/explain.js';
+import { narrateObject } from '../inspect/narrate.js';
 
 /** Everything that, when different, makes an install "other settings". */
 function sameInstall(a: InstallRecord, b: Omit<InstallRecord, 'installedAt' | 'sockopsMethod' | 'msgMethod' | 'state'>): boolean {
@@ -31,12 +33,23 @@ function complete(pinDir: string, r: InstallRecord): boolean {
 }
 
 export async function up(opts: UpOptions = {}): Promise<UpResult> {
+  // With explain, every bpf() call is narrated as it is made (sys/explain.ts).
+  const stop = opts.explain ? narrateCalls(opts.explain) : undefined;
+  try {
+    return await upSteps(opts);
+  } finally {
+    stop?.();
+  }
+}
+
+async function upSteps(opts: UpOptions): Promise<UpResult> {
   const say = opts.explain ?? (() => {});
   const pinDir = opts.pinDir ?? DEFAULT_PIN_DIR;
   const cgroup = resolveCgroup(opts.cgroup);
   const objectPath = opts.objectPath ?? SHIPPED_OBJECT;
   const objectBytes = readFileSync(objectPath);
   const obj = BpfObject.open(objectBytes, objectPath);
+  if (opts.explain) narrateObject(objectBytes, objectPath, say);
   const sockHash = obj.maps.get(OBJ.sockHash);
   if (!sockHash) throw new BpfError('up', 0, 'ENOENT', `${objectPath} has no map ${OBJ.sockHash}: is it the sockaccel object?`);
   const maxEntries = opts.maxEntries ?? sockHash.maxEntries;
@@ -55,11 +68,11 @@ export async function up(opts: UpOptions = {}): Promise<UpResult> {
   if (old && sameInstall(old, wanted) && complete(pinDir, old)) {
     if (old.state === 'up') {
       say(`already up in ${pinDir} with the same settings: nothing to do`);
-      return { changed: false, replaced: false, status: status({ pinDir }) };
+      return { changed: false, replaced: false, status: finalStatus(pinDir, say) };
     }
     // A `down` stopped half-way (connections were still open): track new connections again.
     resumeTracking(pinDir, old, opts);
-    return { changed: true, replaced: false, status: status({ pinDir }) };
+    return { changed: true, replaced: false, status: finalStatus(pinDir, say) };
   }
   if (old || leftovers(pinDir)) {
     say(old ? `an install with other settings is up in ${pinDir}: taking it down first` : `removing leftovers in ${pinDir}`);
@@ -93,6 +106,7 @@ export async function up(opts: UpOptions = {}): Promise<UpResult> {
     const pin = (name: keyof typeof PIN, thing: { pin(path: string): void }) => {
       const path = pinPath(pinDir, name);
       thing.pin(path);
+      say(`pinned ${name} at ${path}`);
       done.push(() => rmSync(path, { force: true }));
     };
     pin('sockHash', loaded.maps.get(OBJ.sockHash)!);
@@ -127,7 +141,13 @@ export async function up(opts: UpOptions = {}): Promise<UpResult> {
     for (const l of links) l.close();
     loaded.close();
   }
-  return { changed: true, replaced, status: status({ pinDir }) };
+  return { changed: true, replaced, status: finalStatus(pinDir, say) };
+}
+
+/** The status returned by up; its many lookups are not narrated (the status itself is shown). */
+function finalStatus(pinDir: string, say: (line: string) => void): ReturnType<typeof status> {
+  say(`reading back what is pinned in ${pinDir} for the status (those lookups are not narrated)`);
+  return unnarrated(() => status({ pinDir }));
 }
 
 /** Re-attach the pinned sock_ops program of a draining install, so it is fully up again. */

@@ -7,6 +7,8 @@ export class Attr {
   readonly buf = Buffer.alloc(ATTR_SIZE);
   /** Buffers whose addresses are stored in `buf`: referenced here so the GC cannot free them early. */
   readonly #kept: Buffer[] = [];
+  /** The same buffers by address, so the --explain narration can show what a pointer field points at. */
+  readonly #byAddress = new Map<bigint, Buffer>();
 
   u32(offset: number, value: number): this {
     this.buf.writeUInt32LE(value >>> 0, offset);
@@ -27,7 +29,14 @@ export class Attr {
   /** The address of `data`, kept alive as long as this attr: for pointers nested in pointed-to structs. */
   addressOf(data: Buffer): bigint {
     this.#kept.push(data);
-    return libc().address(data);
+    const address = libc().address(data);
+    this.#byAddress.set(address, data);
+    return address;
+  }
+
+  /** The buffer a pointer field at `offset` points at, when this attr stored it (undefined for NULL). */
+  pointee(offset: number): Buffer | undefined {
+    return this.#byAddress.get(this.buf.readBigUInt64LE(offset));
   }
 
   /** A NUL-terminated C string, stored as a pointer. */

@@ -29,8 +29,8 @@ export function cmdName(cmd: number): string {
   return CMD_NAMES[cmd] ?? `bpf command ${cmd}`;
 }
 
-/** Observers of every bpf() call (the --explain narration). */
-export type CallObserver = (cmd: number, attr: Buffer, result: SyscallResult, what: string) => void;
+/** Observers of every bpf() call (the --explain narration). `full` is the Attr, for its pointer fields. */
+export type CallObserver = (cmd: number, attr: Buffer, result: SyscallResult, what: string, full?: Attr) => void;
 const observers = new Set<CallObserver>();
 export function observeCalls(o: CallObserver): () => void {
   observers.add(o);
@@ -44,7 +44,7 @@ export function bpfTry(cmd: number, attr: Attr, what: string): SyscallResult {
   do {
     r = backend(cmd, attr.buf);
   } while (r.ret < 0 && r.errno === Errno.EINTR && ++tries < 5);
-  for (const o of observers) o(cmd, attr.buf, r, what);
+  for (const o of observers) o(cmd, attr.buf, r, what, attr);
   return r;
 }
 

@@ -1,0 +1,113 @@
+// The bench's load generator (tools/loadgen.c): compiled on first use with the system C compiler
+// into a cache directory the repository ignores (.cache/bench), keyed by the source's hash.
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { accessSync, constants, existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** Package root: this file is dist/src/bench/loadgen.js. */
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+export const LOADGEN_SOURCE = join(ROOT, 'tools', 'loadgen.c');
+
+export class BenchError extends Error {
+  override name = 'BenchError';
+}
+
+/** The first C compiler found: $CC, cc, gcc, clang. */
+export function findCompiler(): string | undefined {
+  const candidates = [process.env.CC, 'cc', 'gcc', 'clang'].filter((c): c is string => !!c);
+  for (const c of candidates) {
+    const r = spawnSync(c, ['--version'], { encoding: 'utf8' });
+    if (r.status === 0) return c;
+  }
+  return undefined;
+}
+
+export function compilerVersion(cc: string): string {
+  try {
+    return execFileSync(cc, ['--version'], { encoding: 'utf8' }).split('\n')[0]!.trim();
+  } catch {
+    return cc;
+  }
+}
+
+function cacheDir(): string {
+  for (const dir of [join(ROOT, '.cache', 'bench'), join(tmpdir(), 'sockaccel-ffi-bench')]) {
+    try {
+      mkdirSync(dir, { recursive: true });
+      accessSync(dir, constants.W_OK);
+      return dir;
+    } catch { /* next */ }
+  }
+  throw new BenchError('no writable cache directory for the load generator');
+}
+
+/** Path of the compiled load generator, building it if needed. */
+export function buildLoadgen(): { path: string; compiler: string } {
+  let source: Buffer;
+  try {
+    source = readFileSync(LOADGEN_SOURCE);
+  } catch {
+    throw new BenchError(`the load generator's source ${LOADGEN_SOURCE} is missing (bench runs from a clone of the repository)`);
+  }
+  const cc = findCompiler();
+  const hash = createHash('sha256').update(source).digest('hex').slice(0, 16);
+  const dir = cacheDir();
+  const path = join(dir, `loadgen-${hash}`);
+  if (existsSync(path)) return { path, compiler: cc ? compilerVersion(cc) : 'cached build' };
+  if (!cc) {
+    throw new BenchError('bench needs a C compiler to build its load generator (tools/loadgen.c) and found none ($CC, cc, gcc, clang): install one, e.g. apt-get install gcc');
+  }
+  const tmp = `${path}.${process.pid}.tmp`;
+  const r = spawnSync(cc, ['-O2', '-Wall', '-o', tmp, LOADGEN_SOURCE], { encoding: 'utf8' });
+  if (r.status !== 0) throw new BenchError(`building tools/loadgen.c with ${cc} failed:\n${(r.stderr || r.error?.message || '').trim()}`);
+  renameSync(tmp, path);
+  return { path, compiler: compilerVersion(cc) };
+}
+
+export interface LoadgenRun {
+  mode: 'stream' | 'pingpong';
+  transport: 'tcp' | 'unix';
+  size: number;
+  seconds: number;
+  maxIterations?: number;
+  /** cgroup.procs file to write the load generator's pid into before it execs (its sockets are then in that cgroup). */
+  cgroupProcs?: string;
+  signal?: AbortSignal;
+}
+
+/** Run the load generator once; resolves with its JSON line. Killed by pid on abort or overtime. */
+export function runLoadgen<T>(bin: string, run: LoadgenRun): Promise<T> {
+  const args = [run.mode, run.transport, String(run.size), String(run.seconds)];
+  if (run.mode === 'pingpong') args.push(String(run.maxIterations ?? 1_000_000));
+  // sh writes its own pid (which exec keeps) to cgroup.procs, then becomes the load generator.
+  const [cmd, argv] = run.cgroupProcs
+    ? ['/bin/sh', ['-c', 'echo $$ > "$0" && exec "$@"', run.cgroupProcs, bin, ...args]]
+    : [bin, args];
+  return new Promise<T>((resolve, reject) => {
+    if (run.signal?.aborted) return reject(new BenchError('interrupted'));
+    const child = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => { out += d; });
+    child.stderr.setEncoding('utf8').on('data', (d: string) => { err += d; });
+    const kill = () => { if (child.pid && child.exitCode === null) { try { process.kill(child.pid, 'SIGKILL'); } catch { /* gone */ } } };
+    const timer = setTimeout(kill, (run.seconds + 20) * 1000);
+    const onAbort = () => kill();
+    run.signal?.addEventListener('abort', onAbort, { once: true });
+    child.on('error', (e) => { clearTimeout(timer); run.signal?.removeEventListener('abort', onAbort); reject(e); });
+    child.on('close', (code, sig) => {
+      clearTimeout(timer);
+      run.signal?.removeEventListener('abort', onAbort);
+      if (run.signal?.aborted) return reject(new BenchError('interrupted'));
+      if (code !== 0) return reject(new BenchError(`load generator (${args.join(' ')}) failed: ${sig ?? `exit ${code}`} ${err.trim()}`));
+      try {
+        resolve(JSON.parse(out.trim().split('\n').pop()!) as T);
+      } catch {
+        reject(new BenchError(`load generator printed no result: ${out.trim()} ${err.trim()}`));
+      }
+    });
+  });
+}
