@@ -9,10 +9,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { cgroupRoot } from '../support/cgroup.js';
 
 const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 const leftovers = () => ({
-  cgroups: readdirSync('/sys/fs/cgroup/unified').filter((n) => n.startsWith('sockaccel-bench-')),
+  cgroups: readdirSync(cgroupRoot()).filter((n) => n.startsWith('sockaccel-bench-')),
   pins: readdirSync('/sys/fs/bpf').filter((n) => n.startsWith('sockaccel-bench-')),
 });
 
