@@ -166,7 +166,7 @@ mount -t devtmpfs dev /newroot/dev
 mkdir -p /newroot/dev/pts /newroot/dev/shm
 mount -t devpts devpts /newroot/dev/pts
 mount -t tmpfs shm /newroot/dev/shm
-mount -t tmpfs tmp /newroot/tmp
+# No tmpfs on /tmp: the overlay makes it writable already, and a checkout may live under /tmp (CI's).
 mount -t tmpfs run /newroot/run
 mount -t bpf bpf /newroot/sys/fs/bpf
 mount -t cgroup2 cgroup2 /newroot/sys/fs/cgroup
