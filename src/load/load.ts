@@ -15,7 +15,7 @@ import { kernelBtf, VMLINUX_BTF } from '../btf/lazy.js';
 import { btfNeededError, uploadBtf, type UploadedBtf } from './btf-upload.js';
 import { sanitizeName } from './names.js';
 import { decode, formatInstruction } from '../asm/disasm.js';
-import { narrateCalls, verifierStats } from '../sys/explain.js';
+import { withNarration, verifierStats } from '../sys/explain.js';
 
 export interface LoadOptions extends MapLoadOptions {
   /**
@@ -105,12 +105,7 @@ const LOG_STATS = 4;
 
 export function loadObject(spec: ObjectSpec, options: LoadOptions = {}): LoadedObject {
   // With explain, every bpf() call made while loading is narrated too (syscall.ts observers).
-  const stop = options.explain ? narrateCalls(options.explain) : undefined;
-  try {
-    return loadObjectSteps(spec, options);
-  } finally {
-    stop?.();
-  }
+  return withNarration(options.explain, () => loadObjectSteps(spec, options));
 }
 
 /** The text of the instruction at slot `insn` (for narrating relocations). */

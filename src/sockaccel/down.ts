@@ -20,11 +20,11 @@ import { exists } from '../sys/bpffs.js';
 import { Errno } from '../sys/errno.js';
 import type { Fd } from '../sys/fd.js';
 import { BpfError } from '../errors.js';
-import { PIN, pinPath } from './layout.js';
+import { pinPath, PIN_NAMES } from './layout.js';
 import { requirePrivileges } from './privileges.js';
 import { readRecord, writeRecord, type InstallRecord } from './record.js';
 import { DEFAULT_PIN_DIR, type DownOptions, type DownResult } from './types.js';
-import { narrateCalls } from '../sys/explain.js';
+import { withNarration } from '../sys/explain.js';
 
 const POLL_MS = 100;
 const PROGRESS_MS = 1000;
@@ -100,19 +100,14 @@ export function trackedConnections(pinDir: string): number {
 
 export async function down(opts: DownOptions = {}): Promise<DownResult> {
   // With explain, every bpf() call is narrated as it is made (sys/explain.ts).
-  const stop = opts.explain ? narrateCalls(opts.explain) : undefined;
-  try {
-    return await downSteps(opts);
-  } finally {
-    stop?.();
-  }
+  return withNarration(opts.explain, () => downSteps(opts));
 }
 
 async function downSteps(opts: DownOptions): Promise<DownResult> {
   const say = opts.explain ?? (() => {});
   const pinDir = opts.pinDir ?? DEFAULT_PIN_DIR;
   const timeoutMs = opts.timeoutMs ?? 30_000;
-  const ours = (Object.keys(PIN) as (keyof typeof PIN)[]).filter((n) => exists(pinPath(pinDir, n)));
+  const ours = PIN_NAMES.filter((n) => exists(pinPath(pinDir, n)));
   if (ours.length === 0) {
     say(`nothing of ours is pinned in ${pinDir}: nothing to do`);
     return { wasUp: false, complete: true, remaining: 0, waitedMs: 0 };
@@ -147,7 +142,7 @@ async function downSteps(opts: DownOptions): Promise<DownResult> {
 
   // 3. Nothing accelerated is left (or forced): remove the rest.
   detachMsg(pinDir, say);
-  for (const name of Object.keys(PIN) as (keyof typeof PIN)[]) {
+  for (const name of PIN_NAMES) {
     const path = pinPath(pinDir, name);
     if (exists(path)) {
       rmSync(path, { force: true });

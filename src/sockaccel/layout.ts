@@ -34,6 +34,10 @@ export const PIN = {
   record: 'install',
 } as const;
 
+export type PinName = keyof typeof PIN;
+/** Every pin name, for sweeps (down, leftovers, status). */
+export const PIN_NAMES = Object.keys(PIN) as PinName[];
+
 export function pinPath(pinDir: string, name: keyof typeof PIN): string {
   return join(pinDir, PIN[name]);
 }

@@ -5,7 +5,7 @@ import { BpfMap } from '../maps/map.js';
 import { BpfProgram } from '../programs/program.js';
 import { exists } from '../sys/bpffs.js';
 import { readCounters, toStats } from './counters.js';
-import { pinPath, PIN } from './layout.js';
+import { pinPath, PIN_NAMES } from './layout.js';
 import { readRecord } from './record.js';
 import { requirePrivileges } from './privileges.js';
 import { DEFAULT_PIN_DIR, type Stats, type Status } from './types.js';
@@ -25,7 +25,7 @@ export function status(opts: { pinDir?: string } = {}): Status {
   requirePrivileges('status');
   const pinDir = opts.pinDir ?? DEFAULT_PIN_DIR;
   const record = readRecord(pinDir);
-  const anyPin = (Object.keys(PIN) as (keyof typeof PIN)[]).some((n) => exists(pinPath(pinDir, n)));
+  const anyPin = PIN_NAMES.some((n) => exists(pinPath(pinDir, n)));
   if (!record && !anyPin) return { up: false, pinDir };
   const progId = (name: 'sockopsProgram' | 'msgProgram') => withPinned((p) => BpfProgram.fromPin(p), pinPath(pinDir, name), (p) => p.info().id) ?? 0;
   const linkId = (name: 'sockopsLink' | 'msgLink') => withPinned(BpfLink.fromPin, pinPath(pinDir, name), (l) => l.info().id);

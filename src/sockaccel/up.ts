@@ -11,11 +11,11 @@ import { preparePinPath, exists } from '../sys/bpffs.js';
 import { resolveCgroup } from './cgroup.js';
 import { requirePrivileges } from './privileges.js';
 import { down } from './down.js';
-import { OBJ, SHIPPED_OBJECT, VERSION, pinPath, PIN } from './layout.js';
+import { OBJ, SHIPPED_OBJECT, VERSION, pinPath, PIN_NAMES, type PinName } from './layout.js';
 import { readRecord, writeRecord, type InstallRecord } from './record.js';
 import { status } from './status.js';
 import { DEFAULT_PIN_DIR, type UpOptions, type UpResult } from './types.js';
-import { narrateCalls, unnarrated } from '../sys/explain.js';
+import { withNarration, unnarrated } from '../sys/explain.js';
 import { narrateObject } from '../inspect/narrate.js';
 
 /** Everything that, when different, makes an install "other settings". */
@@ -26,7 +26,7 @@ function sameInstall(a: InstallRecord, b: Omit<InstallRecord, 'installedAt' | 's
 
 /** Are the pins an install needs all there (a crash or a hand-deleted pin makes it broken)? */
 function complete(pinDir: string, r: InstallRecord): boolean {
-  const needed: (keyof typeof PIN)[] = ['sockHash', 'counters', 'passed', 'sockopsProgram', 'msgProgram'];
+  const needed: PinName[] = ['sockHash', 'counters', 'passed', 'sockopsProgram', 'msgProgram'];
   if (r.sockopsMethod === 'link' && r.state === 'up') needed.push('sockopsLink');
   if (r.msgMethod === 'link') needed.push('msgLink');
   return needed.every((n) => exists(pinPath(pinDir, n)));
@@ -34,12 +34,7 @@ function complete(pinDir: string, r: InstallRecord): boolean {
 
 export async function up(opts: UpOptions = {}): Promise<UpResult> {
   // With explain, every bpf() call is narrated as it is made (sys/explain.ts).
-  const stop = opts.explain ? narrateCalls(opts.explain) : undefined;
-  try {
-    return await upSteps(opts);
-  } finally {
-    stop?.();
-  }
+  return withNarration(opts.explain, () => upSteps(opts));
 }
 
 async function upSteps(opts: UpOptions): Promise<UpResult> {
@@ -103,7 +98,7 @@ async function upSteps(opts: UpOptions): Promise<UpResult> {
   try {
     const msg = loaded.programs.get(OBJ.msgProgram)!;
     const sockops = loaded.programs.get(OBJ.sockopsProgram)!;
-    const pin = (name: keyof typeof PIN, thing: { pin(path: string): void }) => {
+    const pin = (name: PinName, thing: { pin(path: string): void }) => {
       const path = pinPath(pinDir, name);
       thing.pin(path);
       say(`pinned ${name} at ${path}`);
@@ -172,5 +167,5 @@ function resumeTracking(pinDir: string, record: InstallRecord, opts: UpOptions):
 
 /** Pins of ours without a record: a crashed `up` or a half-finished `down`. */
 function leftovers(pinDir: string): boolean {
-  return (Object.keys(PIN) as (keyof typeof PIN)[]).some((n) => exists(pinPath(pinDir, n)));
+  return PIN_NAMES.some((n) => exists(pinPath(pinDir, n)));
 }

@@ -179,6 +179,22 @@ export function describeCall(cmd: number, attr: Buffer, r: SyscallResult, what: 
 
 const narrating = new Map<(line: string) => void, number>();
 
+/** Run `work` with every bpf() call it makes narrated to `say` (when given). Sync or async. */
+export function withNarration<T>(say: ((line: string) => void) | undefined, work: () => T): T {
+  if (!say) return work();
+  const stop = narrateCalls(say);
+  let result: T;
+  try {
+    result = work();
+  } catch (e) {
+    stop();
+    throw e;
+  }
+  if (result instanceof Promise) return result.finally(stop) as T;
+  stop();
+  return result;
+}
+
 /**
  * Narrate every bpf() call to `say` until the returned function is called. Nested calls with the same
  * `say` (up → load) narrate once. Lookups, which `status` and `down` make by the dozen, are included:

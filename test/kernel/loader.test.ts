@@ -3,7 +3,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync } from 'node:fs';
-import { BpfError, BpfMap, BpfObject, BpfProgram, MapType, ObjectError } from '../../src/index.js';
+import { BpfError, BpfMap, BpfObject, BpfProgram, MapType } from '../../src/index.js';
 import { fixture, openFds, removePinDir, tempPinDir } from './helpers.js';
 
 const PACKET = Buffer.alloc(64, 0xab);
