@@ -15,7 +15,7 @@ import { BpfLink, openDir } from '../link/link.js';
 import { BpfMap } from '../maps/map.js';
 import { BpfProgram } from '../programs/program.js';
 import { AttachType } from '../sys/constants.js';
-import { progDetach } from '../sys/commands.js';
+import { objGet, progDetach } from '../sys/commands.js';
 import { exists } from '../sys/bpffs.js';
 import { Errno } from '../sys/errno.js';
 import type { Fd } from '../sys/fd.js';
@@ -49,13 +49,13 @@ function detach(pinDir: string, linkName: 'sockopsLink' | 'msgLink', fallback: (
 }
 
 /** PROG_DETACH, ignoring "not attached" (a half-finished earlier down may have done it already). */
-function progDetachIfAttached(targetFd: () => { fd: Fd; close(): void } | undefined, progPath: string, attachType: number, what: string, say: (s: string) => void): void {
+function progDetachIfAttached(openTarget: () => Fd | undefined, progPath: string, attachType: number, what: string, say: (s: string) => void): void {
   if (!exists(progPath)) return;
-  const target = targetFd();
+  const target = openTarget();
   if (!target) return;
   const prog = BpfProgram.fromPin(progPath);
   try {
-    progDetach(target.fd, prog.fd, attachType, what);
+    progDetach(target, prog.fd, attachType, what);
     say(`detached ${what} (BPF_PROG_DETACH)`);
   } catch (e) {
     if (!(e instanceof BpfError && (e.errno === Errno.ENOENT || e.errno === Errno.EINVAL))) throw e;
@@ -68,21 +68,14 @@ function progDetachIfAttached(targetFd: () => { fd: Fd; close(): void } | undefi
 function detachSockops(pinDir: string, record: InstallRecord | undefined, say: (s: string) => void): void {
   detach(pinDir, 'sockopsLink', () => {
     if (record?.sockopsMethod !== 'prog_attach' || !exists(record.cgroup)) return;
-    progDetachIfAttached(() => {
-      const fd = openDir(record.cgroup);
-      return { fd, close: () => fd.close() };
-    }, pinPath(pinDir, 'sockopsProgram'), AttachType.CGROUP_SOCK_OPS, `sock_ops program from cgroup ${record.cgroup}`, say);
+    progDetachIfAttached(() => openDir(record.cgroup), pinPath(pinDir, 'sockopsProgram'), AttachType.CGROUP_SOCK_OPS, `sock_ops program from cgroup ${record.cgroup}`, say);
   }, say);
 }
 
 function detachMsg(pinDir: string, say: (s: string) => void): void {
   detach(pinDir, 'msgLink', () => {
-    progDetachIfAttached(() => {
-      const path = pinPath(pinDir, 'sockHash');
-      if (!exists(path)) return undefined;
-      const map = BpfMap.fromPin(path);
-      return { fd: map.fd, close: () => map.close() };
-    }, pinPath(pinDir, 'msgProgram'), AttachType.SK_MSG_VERDICT, 'sk_msg program from map sock_hash', say);
+    const mapPath = pinPath(pinDir, 'sockHash');
+    progDetachIfAttached(() => (exists(mapPath) ? objGet(mapPath, 'pinned map sock_hash') : undefined), pinPath(pinDir, 'msgProgram'), AttachType.SK_MSG_VERDICT, 'sk_msg program from map sock_hash', say);
   }, say);
 }
 
