@@ -3,7 +3,7 @@
 // tutorial's key (no namespace) delivered A's data to B's server.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { finished, loTxBytes, payloadSha256, startNodeClient, startNodeServer, withScope, type Proc } from '../support/index.js';
+import { finished, loTxBytes, payloadSha256, startNodeClient, startNodeServer, withScope, type Proc, type Scope } from '../support/index.js';
 import { accelUp, MB, fmt, note, statsDelta } from '../support/accel.js';
 
 const SERVER_PORT = 7000;
@@ -11,15 +11,21 @@ const CLIENT_PORT = 40000;
 const SIZE = 4 * MB;
 const REPLY = 3 * MB + 5;
 
+/** An accelerated test cgroup and two network namespaces, A and B, each with its own lo. */
+async function twoNamespaces(scope: Scope) {
+  const cgroup = scope.cgroup();
+  const pinDir = scope.pinDir();
+  await accelUp({ cgroup, pinDir });
+  const names = ['A', 'B'] as const;
+  const ns = { A: scope.netns('a'), B: scope.netns('b') };
+  return { cgroup, pinDir, names, ns };
+}
+
 const t = suite('e2e: network namespaces');
 
 t('same 4-tuple in two namespaces: each server gets exactly its own client\'s bytes', async () => {
   await withScope('netns', async (scope) => {
-    const cgroup = scope.cgroup();
-    const pinDir = scope.pinDir();
-    await accelUp({ cgroup, pinDir });
-    const names = ['A', 'B'] as const;
-    const ns = { A: scope.netns('a'), B: scope.netns('b') };
+    const { cgroup, pinDir, names, ns } = await twoNamespaces(scope);
     const servers: Record<string, Proc> = {};
     for (const n of names) servers[n] = await startNodeServer(scope, { cgroup, netns: ns[n] }, { port: SERVER_PORT, conns: 1 });
     // Both clients connect first (same local port: the same 127.0.0.1:40000 > 127.0.0.1:7000 in
@@ -67,11 +73,7 @@ t('16 identical 4-tuples in two namespaces, connecting at the same moment: no by
   const SZ = 256 * 1024 + 3;
   const RSZ = 64 * 1024;
   await withScope('netns16', async (scope) => {
-    const cgroup = scope.cgroup();
-    const pinDir = scope.pinDir();
-    await accelUp({ cgroup, pinDir });
-    const names = ['A', 'B'] as const;
-    const ns = { A: scope.netns('a'), B: scope.netns('b') };
+    const { cgroup, pinDir, names, ns } = await twoNamespaces(scope);
     const servers: Record<string, Proc> = {};
     for (const n of names) servers[n] = await startNodeServer(scope, { cgroup, netns: ns[n] }, { port: SERVER_PORT, conns: CONNS });
     const clients: Record<string, Proc> = {};

@@ -61,22 +61,32 @@ def send_records(c, first, count, per_send):
         c.sendall(b''.join(rec(j) for j in range(i, i + k)))
         i += k
 
+def listen(port, defer_accept=False):
+    # One listening socket on 127.0.0.1:port, announced to the test with LISTENING.
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if defer_accept:
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_DEFER_ACCEPT, 5)
+    s.bind(('127.0.0.1', port))
+    s.listen(8)
+    say('LISTENING', port)
+    return s
+
+def accept(s):
+    stage('accept')
+    c, _ = s.accept()
+    return c
+
 mode = sys.argv[1]
 port = int(sys.argv[2])
 out = {'mode': mode}
 try:
     if mode == 'defer-server':
         n_reply = int(sys.argv[3])
-        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_DEFER_ACCEPT, 5)
-        s.bind(('127.0.0.1', port))
-        s.listen(8)
-        say('LISTENING', port)
+        s = listen(port, defer_accept=True)
         stage('wait for go')
         sys.stdin.readline()            # the test says when to accept
-        stage('accept')
-        c, _ = s.accept()
+        c = accept(s)
         say('ACCEPTED')
         stage('send A')
         c.sendall(b'A')                 # tell the client it may send the rest
@@ -114,13 +124,8 @@ try:
         out.update(sent=n1 + n2, replyRecords=n, bad=bad, tail=tail)
         result(out, bad is None and tail == 0)
     elif mode == 'recv-server':
-        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        s.bind(('127.0.0.1', port))
-        s.listen(8)
-        say('LISTENING', port)
-        stage('accept')
-        c, _ = s.accept()
+        s = listen(port)
+        c = accept(s)
         c.setblocking(True)
         if len(sys.argv) > 3:
             time.sleep(int(sys.argv[3]) / 1000.0)   # let the client block in recv() meanwhile
@@ -169,13 +174,8 @@ try:
     elif mode == 'sendfile-server':
         # Serves FILE once with socket.sendfile() (os.sendfile: the zero-copy send path).
         path = sys.argv[3]
-        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        s.bind(('127.0.0.1', port))
-        s.listen(8)
-        say('LISTENING', port)
-        stage('accept')
-        c, _ = s.accept()
+        s = listen(port)
+        c = accept(s)
         stage('sendfile')
         with open(path, 'rb') as f:
             n = c.sendfile(f)
@@ -186,13 +186,8 @@ try:
     elif mode == 'splice-server':
         # Reads one connection to EOF with splice(socket -> pipe) (how Go's io.Copy between TCP
         # connections, HAProxy and others read), checksumming what comes out of the pipe.
-        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        s.bind(('127.0.0.1', port))
-        s.listen(8)
-        say('LISTENING', port)
-        stage('accept')
-        c, _ = s.accept()
+        s = listen(port)
+        c = accept(s)
         r, w = os.pipe()
         h = hashlib.sha256()
         total = 0
