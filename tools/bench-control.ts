@@ -10,8 +10,9 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BpfObject, cgroupV2Root, down, up } from '../src/index.js';
-import { SHIPPED_OBJECT, OBJ } from '../src/sockaccel/layout.js';
+import { BpfObject, cgroupV2Root } from '../src/index.js';
+import { down, up } from '../src/accel/index.js';
+import { shippedObject, OBJ } from '../src/accel/layout.js';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const CLI = join(REPO, 'dist', 'src', 'cli', 'main.js');
@@ -54,7 +55,7 @@ try {
   const first: Record<string, number> = {};
   for (let i = 0; i < rounds; i++) {
     let obj!: BpfObject;
-    const o = time(() => { obj = BpfObject.open(SHIPPED_OBJECT); });
+    const o = time(() => { obj = BpfObject.open(shippedObject()); });
     let loaded!: ReturnType<BpfObject['load']>;
     const l = time(() => { loaded = obj.load(); });
     let links: { detach(): void; close(): void }[] = [];

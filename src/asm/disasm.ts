@@ -6,7 +6,7 @@
 // Every instruction is 8 bytes: opcode (class in the low 3 bits), dst_reg (low nibble) and src_reg
 // (high nibble), a signed 16-bit offset and a signed 32-bit immediate. ld_imm64 takes two slots; the
 // second carries the upper 32 bits of the immediate.
-import { Pseudo } from '../sys/constants.js';
+import { Pseudo } from '../uapi/enums.js';
 import { helperName } from './helpers.js';
 
 /** Instruction classes (opcode & 0x07). */

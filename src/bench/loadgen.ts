@@ -1,15 +1,16 @@
 // The bench's load generator (tools/loadgen.c): compiled on first use with the system C compiler
-// into a cache directory the repository ignores (.cache/bench), keyed by the source's hash.
+// into the user's cache directory ($XDG_CACHE_HOME or ~/.cache, then /tmp), keyed by the source's
+// hash — never into the package directory, which may be read-only or inside node_modules.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { accessSync, constants, existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { packageRoot } from '../accel/layout.js';
 
-/** Package root: this file is dist/src/bench/loadgen.js. */
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-export const LOADGEN_SOURCE = join(ROOT, 'tools', 'loadgen.c');
+export function loadgenSource(): string {
+  return join(packageRoot(), 'tools', 'loadgen.c');
+}
 
 export class BenchError extends Error {
   override name = 'BenchError';
@@ -33,8 +34,14 @@ export function compilerVersion(cc: string): string {
   }
 }
 
+/** Where the compiled load generator is kept: $XDG_CACHE_HOME/sockaccel-ffi, ~/.cache/sockaccel-ffi, then /tmp. */
+export function cacheDirCandidates(env: NodeJS.ProcessEnv = process.env): string[] {
+  const base = env.XDG_CACHE_HOME || (homedir() ? join(homedir(), '.cache') : undefined);
+  return [...(base ? [join(base, 'sockaccel-ffi')] : []), join(tmpdir(), 'sockaccel-ffi-cache')];
+}
+
 function cacheDir(): string {
-  for (const dir of [join(ROOT, '.cache', 'bench'), join(tmpdir(), 'sockaccel-ffi-bench')]) {
+  for (const dir of cacheDirCandidates()) {
     try {
       mkdirSync(dir, { recursive: true });
       accessSync(dir, constants.W_OK);
@@ -47,10 +54,11 @@ function cacheDir(): string {
 /** Path of the compiled load generator, building it if needed. */
 export function buildLoadgen(): { path: string; compiler: string } {
   let source: Buffer;
+  const sourcePath = loadgenSource();
   try {
-    source = readFileSync(LOADGEN_SOURCE);
+    source = readFileSync(sourcePath);
   } catch {
-    throw new BenchError(`the load generator's source ${LOADGEN_SOURCE} is missing (bench runs from a clone of the repository)`);
+    throw new BenchError(`the load generator's source ${sourcePath} is missing: reinstall the package`);
   }
   const cc = findCompiler();
   const hash = createHash('sha256').update(source).digest('hex').slice(0, 16);
@@ -61,7 +69,7 @@ export function buildLoadgen(): { path: string; compiler: string } {
     throw new BenchError('bench needs a C compiler to build its load generator (tools/loadgen.c) and found none ($CC, cc, gcc, clang): install one, e.g. apt-get install gcc');
   }
   const tmp = `${path}.${process.pid}.tmp`;
-  const r = spawnSync(cc, ['-O2', '-Wall', '-o', tmp, LOADGEN_SOURCE], { encoding: 'utf8' });
+  const r = spawnSync(cc, ['-O2', '-Wall', '-o', tmp, sourcePath], { encoding: 'utf8' });
   if (r.status !== 0) throw new BenchError(`building tools/loadgen.c with ${cc} failed:\n${(r.stderr || r.error?.message || '').trim()}`);
   renameSync(tmp, path);
   return { path, compiler: compilerVersion(cc) };

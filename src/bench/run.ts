@@ -9,10 +9,11 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { arch, cpus, release, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { cgroupV2Root, ownCgroup } from '../sockaccel/cgroup.js';
-import { down } from '../sockaccel/down.js';
-import { stats } from '../sockaccel/status.js';
-import { up } from '../sockaccel/up.js';
+import { cgroupV2Root } from '../index.js';
+import { ownCgroup } from '../accel/cgroup.js';
+import { down } from '../accel/down.js';
+import { stats } from '../accel/status.js';
+import { up } from '../accel/up.js';
 import { BenchError, buildLoadgen, runLoadgen } from './loadgen.js';
 import { median, round, spread } from './stats.js';
 import {

@@ -3,7 +3,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import {
   DEFAULT_DURATION, DEFAULT_LATENCY_SIZE, DEFAULT_ROUNDS, DEFAULT_SIZES, renderText, runBench, writeBenchOutputs,
 } from '../bench/index.js';
-import { requirePrivileges } from '../sockaccel/privileges.js';
+import { requirePrivileges } from '../accel/privileges.js';
 
 export interface BenchIo {
   out(text: string): void;

@@ -1,6 +1,6 @@
 // Pure formatting for the CLI: numbers, and the human renderings of each verb's result. No kernel,
 // no I/O, so it is unit-tested directly.
-import type { DoctorCheck, DownResult, Stats, Status, VerifyResult } from '../sockaccel/types.js';
+import type { DoctorCheck, DownResult, Stats, Status, VerifyResult } from '../accel/types.js';
 
 const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
 
@@ -39,6 +39,23 @@ export function formatDuration(ms: number): string {
 
 const plural = (n: number, one: string, many = `${one}s`) => `${formatCount(n)} ${n === 1 ? one : many}`;
 
+/** Sockets in the map, and the connections they are (both ends of one connection are two sockets). */
+export function socketsText(n: number): string {
+  return `${plural(n, 'socket')} (${plural(Math.ceil(n / 2), 'connection')})`;
+}
+
+const DEFAULT_PIN_DIR = '/sys/fs/bpf/sockaccel';
+
+/**
+ * The `up` command line that reproduces an install's settings, with `change` applied: hints must
+ * never drop --cgroup or --pin-dir (copied literally, a bare `up` accelerates the whole machine).
+ */
+export function upCommand(s: Pick<Status, 'cgroup' | 'pinDir' | 'trace'>, change: { trace?: boolean } = {}): string {
+  const trace = change.trace ?? s.trace;
+  return ['sudo sockaccel-ffi up', trace ? '--trace' : '', s.cgroup ? `--cgroup ${s.cgroup}` : '', s.pinDir && s.pinDir !== DEFAULT_PIN_DIR ? `--pin-dir ${s.pinDir}` : '']
+    .filter(Boolean).join(' ');
+}
+
 function attachment(a: NonNullable<Status['sockops']>, where: string): string {
   const how = a.method === 'link' ? `bpf_link${a.linkId !== undefined ? ` ${a.linkId}` : ''}` : 'prog_attach';
   return `program ${a.programId}, attached to ${where} with ${how}`;
@@ -49,7 +66,7 @@ export function renderStatus(s: Status): string {
   if (!s.up && s.state !== 'draining') {
     return [
       `sockaccel: not installed (nothing pinned in ${s.pinDir})`,
-      `  install with: sudo sockaccel-ffi up${s.pinDir && s.pinDir !== '/sys/fs/bpf/sockaccel' ? ` --pin-dir ${s.pinDir}` : ''}`,
+      `  install with: ${upCommand({ pinDir: s.pinDir })}   (add --cgroup DIR to accelerate only that cgroup)`,
     ].join('\n');
   }
   const lines: string[] = [];
@@ -64,9 +81,10 @@ export function renderStatus(s: Status): string {
   if (s.msg) row('sk_msg', attachment(s.msg, `map ${s.maps?.sockHash ?? '?'}`));
   if (s.maps) row('maps', `sock_hash ${s.maps.sockHash}, passed ${s.maps.passed}, counters ${s.maps.counters}`);
   if (s.connections !== undefined) {
-    row('connections', `${plural(s.connections, 'socket')} accelerated now${s.maxEntries ? ` (room for ${formatCount(s.maxEntries)})` : ''}`);
+    row('accelerated', `${socketsText(s.connections)} now${s.maxEntries ? ` (room for ${formatCount(s.maxEntries)} sockets)` : ''}`);
   }
-  if (s.trace !== undefined) row('trace', s.trace ? 'on (read with: sudo sockaccel-ffi trace)' : 'off (turn on with: sudo sockaccel-ffi up --trace)');
+  const pinArg = s.pinDir !== DEFAULT_PIN_DIR ? ` --pin-dir ${s.pinDir}` : '';
+  if (s.trace !== undefined) row('trace', s.trace ? `on (read with: sudo sockaccel-ffi trace${pinArg})` : `off (turn on with: ${upCommand(s, { trace: true })})`);
   if (s.version) row('version', s.version);
   if (s.installedAt) row('installed', s.installedAt);
   return lines.join('\n');
@@ -150,10 +168,10 @@ export function renderDown(r: DownResult, pinDir: string): string {
   if (r.complete) {
     return `sockaccel: down (detached and unpinned ${pinDir}${r.waitedMs >= 1000 ? `, after waiting ${formatDuration(r.waitedMs)} for connections to close` : ''})`;
   }
-  return `sockaccel: draining: ${plural(r.remaining, 'accelerated connection')} still open after ${formatDuration(r.waitedMs)}`;
+  return `sockaccel: draining: ${socketsText(r.remaining)} still accelerated after ${formatDuration(r.waitedMs)}`;
 }
 
 /** The stderr progress line while `down` waits. */
 export function renderDownProgress(remaining: number, elapsedMs: number, timeoutMs: number): string {
-  return `waiting for ${plural(remaining, 'accelerated connection')} to close (${formatDuration(elapsedMs)}/${formatDuration(timeoutMs)})...`;
+  return `waiting for ${socketsText(remaining)} to close (${formatDuration(elapsedMs)}/${formatDuration(timeoutMs)})...`;
 }

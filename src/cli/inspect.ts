@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { ObjectError } from '../errors.js';
 import { inspectObject, renderInspection } from '../inspect/inspect.js';
-import { SHIPPED_OBJECT } from '../sockaccel/layout.js';
+import { shippedObject } from '../accel/layout.js';
 import { Exit } from './errors.js';
 
 export interface InspectIo { out(text: string): void; err(text: string): void }
@@ -19,7 +19,7 @@ export function registerInspect(program: Command, io: InspectIo, setExit: (code:
     .option('--no-disasm', 'leave out the disassembly')
     .addHelpText('after', '\nExamples:\n  sockaccel-ffi inspect\n  sockaccel-ffi inspect bpf/fixtures/calls.bpf.o --program prog_a\n  sockaccel-ffi inspect my.bpf.o --json | jq .maps')
     .action((file: string | undefined, o: { json?: boolean; program?: string; disasm: boolean }) => {
-      const path = file ?? SHIPPED_OBJECT;
+      const path = file ?? shippedObject();
       let bytes: Buffer;
       try {
         bytes = readFileSync(path);

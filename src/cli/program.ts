@@ -1,18 +1,19 @@
 // The command line: commander wiring only. Every verb calls a library function and formats its
 // result; exit codes are 0 success, 1 failure, 2 bad usage.
+// The verbs' modules are imported when the verb runs, so `--help` loads commander and this file only.
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { doctor } from '../sockaccel/doctor.js';
-import { down, stats, status, trackedConnections, up, verify, DEFAULT_PIN_DIR } from '../sockaccel/index.js';
-import { VERSION } from '../sockaccel/layout.js';
-import { privileged } from '../sockaccel/privileges.js';
-import { trace, type TraceLine } from '../sockaccel/trace.js';
-import type { Stats } from '../sockaccel/types.js';
-import { describeError, Exit, PRIVILEGE_FIX } from './errors.js';
+import { packageVersion } from '../accel/layout.js';
+import { privileged } from '../sys/caps.js';
+import { DEFAULT_PIN_DIR, type Stats } from '../accel/types.js';
+import type { TraceLine } from '../trace/trace-pipe.js';
+import { describeError, exitCodeFor, Exit, PRIVILEGE_FIX } from './errors.js';
 import { registerInspect } from './inspect.js';
 import { registerBench } from './bench.js';
 import {
-  renderDoctor, renderDown, renderDownProgress, renderStats, renderStatsRates, renderStatus, renderVerify,
+  renderDoctor, renderDown, renderDownProgress, renderStats, renderStatsRates, renderStatus, renderVerify, socketsText, upCommand,
 } from './format.js';
+
+const accel = () => import('../accel/index.js');
 
 export interface Io {
   out(text: string): void;
@@ -90,7 +91,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
 
   const program = new Command(NAME)
     .description(DESCRIPTION)
-    .version(VERSION, '-V, --version', 'print the version')
+    .version(packageVersion(), '-V, --version', 'print the version')
     .option('--debug', 'show stack traces on errors')
     .helpOption('-h, --help', 'show help (also: <command> --help)')
     .helpCommand('help [command]', 'show help for a command')
@@ -106,6 +107,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .option('--explain', 'narrate each step')
     .addHelpText('after', `\nExamples:\n  sudo ${NAME} up\n  sudo ${NAME} up --cgroup /sys/fs/cgroup/myapp --trace`)
     .action(async (o: { cgroup?: string; pinDir: string; trace?: boolean; explain?: boolean }) => {
+      const { up } = await accel();
       const r = await up({ cgroup: o.cgroup, pinDir: o.pinDir, trace: o.trace, explain: explainer(o.explain) });
       if (!r.changed) line('sockaccel: already up with these settings: nothing changed');
       else if (r.replaced) line('sockaccel: replaced the previous install (it had other settings)');
@@ -123,12 +125,13 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       const timeoutMs = o.timeout * 1000;
       let shown = false;
       let lastPrinted = -Infinity;
+      const { down } = await accel();
       const r = await down({
         pinDir: o.pinDir,
         timeoutMs,
         force: o.force,
         explain: explainer(o.explain),
-        onProgress: (remaining, elapsedMs) => {
+        onProgress: (remaining: number, elapsedMs: number) => {
           const text = renderDownProgress(remaining, elapsedMs, timeoutMs);
           if (io.errIsTty) {
             io.err(`\r\x1b[K${text}`);
@@ -142,7 +145,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       if (shown) io.err('\r\x1b[K');
       line(renderDown(r, o.pinDir));
       if (r.wasUp && !r.complete) {
-        io.err(`error: ${r.remaining} accelerated connection(s) still open after ${o.timeout}s; new connections are no longer accelerated\n`);
+        io.err(`error: ${socketsText(r.remaining)} still accelerated after ${o.timeout}s; new connections are no longer accelerated\n`);
         io.err(`run down again once they have closed, or down --force to remove it now (open connections may see errors)\n`);
         setExit(Exit.failure);
         return;
@@ -154,7 +157,8 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .description('show whether the accelerator is installed, where and how it is attached, and connections now')
     .addOption(pinDirOption())
     .option('--json', 'print the status as JSON')
-    .action((o: { pinDir: string; json?: boolean }) => {
+    .action(async (o: { pinDir: string; json?: boolean }) => {
+      const { status } = await accel();
       const s = status({ pinDir: o.pinDir });
       if (o.json) json(s);
       else line(renderStatus(s));
@@ -168,6 +172,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .option('--json', 'print the counters as JSON (with --watch: one object per line)')
     .addOption(new Option('--watch [seconds]', 'print rates every SECONDS (default 1) until Ctrl-C').argParser(seconds('--watch', false)))
     .action(async (o: { pinDir: string; json?: boolean; watch?: number | true }) => {
+      const { stats, trackedConnections } = await accel();
       const first = stats({ pinDir: o.pinDir });
       if (o.watch === undefined) {
         if (o.json) json(first);
@@ -202,19 +207,19 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .description('stream the trace lines of an install made with --trace (one per connection and miss) until Ctrl-C')
     .addOption(pinDirOption())
     .action(async (o: { pinDir: string }) => {
+      const { status, trace } = await accel();
       if (privileged()) try {
         const s = status({ pinDir: o.pinDir });
         if (!s.up && s.state !== 'draining') {
-          io.err(`note: sockaccel is not installed in ${o.pinDir}; install it with tracing on: sudo ${NAME} up --trace\n`);
+          io.err(`note: sockaccel is not installed in ${o.pinDir}; install it with tracing on: ${upCommand({ pinDir: o.pinDir, trace: true })} (add --cgroup DIR for one cgroup)\n`);
         } else if (!s.trace) {
-          io.err(`note: this install was made without --trace, so it logs nothing; turn tracing on with: sudo ${NAME} up --trace`
-            + `${s.cgroup ? ` --cgroup ${s.cgroup}` : ''}${o.pinDir !== DEFAULT_PIN_DIR ? ` --pin-dir ${o.pinDir}` : ''}\n`);
+          io.err(`note: this install was made without --trace, so it logs nothing; turn tracing on with: ${upCommand(s, { trace: true })}\n`);
         }
       } catch { /* no status (no privileges?): the trace pipe will say so */ }
       const { signal, release } = interruptSignal();
       try {
         io.err('streaming sockaccel trace lines (Ctrl-C to stop)...\n');
-        await trace((l) => line(formatTraceLine(l)), { signal });
+        await trace((l: TraceLine) => line(formatTraceLine(l)), { signal });
       } finally {
         release();
       }
@@ -226,6 +231,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .addOption(pinDirOption())
     .option('--json', 'print the result as JSON')
     .action(async (o: { pinDir: string; json?: boolean }) => {
+      const { verify } = await accel();
       const r = await verify({ pinDir: o.pinDir });
       if (o.json) json(r);
       else line(renderVerify(r));
@@ -235,7 +241,8 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
   program.command('doctor')
     .description('check that this machine can run the accelerator, and say what to fix')
     .option('--json', 'print the checks as JSON')
-    .action((o: { json?: boolean }) => {
+    .action(async (o: { json?: boolean }) => {
+      const { doctor } = await accel();
       const checks = doctor();
       if (o.json) json(checks);
       else line(renderDoctor(checks));
@@ -271,12 +278,12 @@ export async function run(argv: string[], io: Io = defaultIo): Promise<number> {
   } catch (e) {
     if (e instanceof CommanderError) {
       if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version') return Exit.ok;
-      // No command given: commander printed the help on stderr.
-      if (e.code === 'commander.help') return Exit.usage;
+      // `help [command]` exits 0; no command at all prints the help on stderr and is a usage error.
+      if (e.code === 'commander.help') return e.exitCode === 0 ? Exit.ok : Exit.usage;
       return Exit.usage;
     }
     const debug = !!program.opts<{ debug?: boolean }>().debug || argv.includes('--debug');
     io.err(describeError(e, debug).join('\n') + '\n');
-    return Exit.failure;
+    return exitCodeFor(e);
   }
 }

@@ -8,7 +8,7 @@ import { coreKindName } from '../btf/core.js';
 import { readElf, SectionFlag, SectionType, SymbolType, type ElfFile } from '../elf/index.js';
 import { parseObject } from '../object/parse.js';
 import type { FunctionSpec, ObjectSpec, Relocation } from '../object/spec.js';
-import { AttachType, enumName, MapType, ProgType } from '../sys/constants.js';
+import { AttachType, enumName, MapType, ProgType } from '../uapi/enums.js';
 
 export interface InspectSection { index: number; name: string; type: string; size: number; flags: string }
 export interface InspectMap {

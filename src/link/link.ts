@@ -1,97 +1,135 @@
-// An attachment of a program. Two kinds, because kernels differ:
-// - "link": a bpf_link (BPF_LINK_CREATE). It is a kernel object with an fd: pin it to keep it after
-//   the process exits; closing the last reference (fd or pin) detaches it.
-// - "prog_attach": the older BPF_PROG_ATTACH. There is no object to hold: it stays attached until
-//   someone detaches it, whatever happens to our fds, and it cannot be pinned.
-import { openSync } from 'node:fs';
-import { BpfError } from '../errors.js';
-import { enumName, AttachType } from '../sys/constants.js';
-import { linkDetach, objGet, objPin, progDetach } from '../sys/commands.js';
+// bpf_link attachments: a kernel object with an fd, one class per link kind. What the two ways of
+// letting go mean:
+// - close():  drop our fd. An unpinned link is then detached by the kernel (its last reference is
+//             gone); a pinned link stays attached until its pin is removed.
+// - detach(): BPF_LINK_DETACH — the program is detached now, even if the link is pinned elsewhere
+//             (the pin then holds a defunct link, which bpftool shows without a target).
+// The older BPF_PROG_ATTACH has no such object: see ProgAttachment (prog-attach.ts).
+import { UsageError } from '../errors.js';
+import { linkDetach, linkUpdate, objGet, objPin } from '../sys/commands.js';
+import { preparePinPath } from '../sys/bpffs.js';
 import { Fd } from '../sys/fd.js';
 import { linkInfo, type LinkInfo } from '../sys/info.js';
-import { preparePinPath } from '../sys/bpffs.js';
+import { AttachType, enumName, LinkType } from '../uapi/enums.js';
+import type { AttachableProgram } from './types.js';
 
-export type AttachMethod = 'link' | 'prog_attach';
+export type LinkKind =
+  | 'raw_tracepoint' | 'tracing' | 'cgroup' | 'iter' | 'netns' | 'xdp' | 'perf_event' | 'kprobe_multi' | 'struct_ops'
+  | 'netfilter' | 'tcx' | 'uprobe_multi' | 'netkit' | 'sockmap' | 'unknown';
+
+const KIND_OF: Record<number, LinkKind> = {
+  [LinkType.RAW_TRACEPOINT]: 'raw_tracepoint', [LinkType.TRACING]: 'tracing', [LinkType.CGROUP]: 'cgroup', [LinkType.ITER]: 'iter',
+  [LinkType.NETNS]: 'netns', [LinkType.XDP]: 'xdp', [LinkType.PERF_EVENT]: 'perf_event', [LinkType.KPROBE_MULTI]: 'kprobe_multi',
+  [LinkType.STRUCT_OPS]: 'struct_ops', [LinkType.NETFILTER]: 'netfilter', [LinkType.TCX]: 'tcx', [LinkType.UPROBE_MULTI]: 'uprobe_multi',
+  [LinkType.NETKIT]: 'netkit', [LinkType.SOCKMAP]: 'sockmap',
+};
 
 export class BpfLink {
-  readonly method: AttachMethod;
+  readonly method = 'link' as const;
+  readonly kind: LinkKind;
+  /** The attach type (BPF_*) it was created with, when known (0 otherwise). */
   readonly attachType: number;
-  /** What it attaches ("program sockaccel_msg to map sock_hash"), for messages. */
+  /** What it attaches ("program sockaccel_msg to map sock_hash (SK_MSG_VERDICT)"), for messages. */
   readonly description: string;
-  readonly #linkFd?: Fd;
-  /** prog_attach only: target and program fds, kept to be able to detach. */
-  readonly #target?: Fd;
-  readonly #prog?: Fd;
+  readonly #fd: Fd;
 
-  private constructor(method: AttachMethod, attachType: number, description: string, fds: { link?: Fd; target?: Fd; prog?: Fd }) {
-    this.method = method;
+  /** Wrap a link fd this object now owns. attach*() and fromPin() make these for you. */
+  constructor(kind: LinkKind, fd: Fd, attachType: number, description: string) {
+    this.kind = kind;
+    this.#fd = fd;
     this.attachType = attachType;
     this.description = description;
-    this.#linkFd = fds.link;
-    this.#target = fds.target;
-    this.#prog = fds.prog;
   }
 
-  /** A bpf_link owning `fd`. */
-  static fromLinkFd(fd: Fd, attachType: number, description: string): BpfLink {
-    return new BpfLink('link', attachType, description, { link: fd });
-  }
-
-  /**
-   * A PROG_ATTACH attachment. `target` and `prog` are our own (dup'ed or freshly opened) fds, used
-   * by detach() and closed by close().
-   */
-  static fromProgAttach(target: Fd, prog: Fd, attachType: number, description: string): BpfLink {
-    return new BpfLink('prog_attach', attachType, description, { target, prog });
-  }
-
-  /** Open a bpf_link pinned at `path`. */
+  /** Open a bpf_link pinned at `path`, as the class of its kind. A pin of another kind of object is a UsageError. */
   static fromPin(path: string): BpfLink {
     const fd = objGet(path, 'pinned link');
     try {
-      const info = linkInfo(fd, `link pinned at ${path}`);
-      return new BpfLink('link', info.attachType ?? 0, `link ${info.id} pinned at ${path}`, { link: fd });
+      const kind = fd.kind();
+      if (kind !== 'bpf-link' && kind !== 'bpf_link') {
+        throw new UsageError('WRONG_KIND', `${path} pins a ${kind.replace(/^bpf[-_]/, '')}, not a bpf_link`, { hint: `open it with the class for that kind (BpfMap.fromPin, BpfProgram.fromPin)` });
+      }
+      return BpfLink.fromFd(fd, `link pinned at ${path}`);
     } catch (e) {
       fd.close();
       throw e;
     }
   }
 
-  /** The link's kernel info (bpf_link only). */
+  /** Take ownership of a link fd and wrap it in the class of its kind (from the kernel's link info). */
+  static fromFd(fd: Fd, description: string): BpfLink {
+    const info = linkInfo(fd, description);
+    const kind = KIND_OF[info.type] ?? 'unknown';
+    const attachType = typeof info.detail.attachType === 'number' ? info.detail.attachType : 0;
+    const text = `${description} (link id ${info.id}, ${kind})`;
+    const Class = LINK_CLASSES[kind] ?? BpfLink;
+    return new Class(kind, fd, attachType, text);
+  }
+
+  /** Our fd of the link (closing it is close()'s job). */
+  get fd(): Fd {
+    return this.#fd;
+  }
+
+  /** The kernel's view: id, program id, and the kind's own details (cgroup id, ifindex, …). */
   info(): LinkInfo {
-    if (!this.#linkFd) throw new BpfError('BPF_OBJ_GET_INFO_BY_FD', 0, 'ENOTLINK', `${this.description} is a PROG_ATTACH attachment, not a bpf_link: it has no link info`);
-    return linkInfo(this.#linkFd, this.description);
+    return linkInfo(this.#fd, this.description);
   }
 
-  /** Pin the link so it outlives this process (bpf_link only). */
+  /** Pin the link so it outlives this process; remove the pin to let it go. */
   pin(path: string): void {
-    if (!this.#linkFd) {
-      throw new BpfError('BPF_OBJ_PIN', 0, 'ENOTLINK', `cannot pin ${this.description}: it was attached with BPF_PROG_ATTACH (this kernel has no bpf_link for ${enumName(AttachType, this.attachType)})`, {
-        hint: 'it stays attached without a pin until detach() is called; pin the program and map instead to find it again',
-      });
-    }
-    const abs = preparePinPath(path, this.description);
-    objPin(this.#linkFd, abs, this.description);
-  }
-
-  /** Detach now, even if the link is pinned elsewhere (the pin then holds a defunct link). */
-  detach(): void {
-    if (this.#linkFd) linkDetach(this.#linkFd, this.description);
-    else progDetach(this.#target!, this.#prog!, this.attachType, this.description);
+    const { path: abs } = preparePinPath(path, this.description);
+    objPin(this.#fd, abs, this.description);
   }
 
   /**
-   * Close our fds. A link that is not pinned is detached by this (the kernel drops it with its last
-   * reference); a pinned link and a PROG_ATTACH attachment stay attached.
+   * Swap the program atomically (BPF_LINK_UPDATE): no moment without a program. With `expected`, only
+   * if the link still runs that program (BPF_F_REPLACE). Kinds without update support say EOPNOTSUPP.
    */
+  update(program: AttachableProgram, opts: { expected?: AttachableProgram } = {}): void {
+    linkUpdate(this.#fd, program.fd, `${this.description}: replacing its program with ${program.what}`, opts.expected?.fd);
+  }
+
+  /** Detach now (BPF_LINK_DETACH), even if pinned elsewhere. Our fd stays open: close() it after. */
+  detach(): void {
+    linkDetach(this.#fd, this.description);
+  }
+
+  /** Drop our fd. Unpinned: the kernel detaches the link. Pinned: it stays attached. */
   close(): void {
-    this.#linkFd?.close();
-    this.#target?.close();
-    this.#prog?.close();
+    this.#fd.close();
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
   }
 }
 
-/** Open a directory (a cgroup) as an fd for BPF commands. */
-export function openDir(path: string): Fd {
-  return new Fd(openSync(path, 'r'));
+/** sock_ops, cgroup_skb, cgroup/sock… on a cgroup v2 directory (5.7+). */
+export class CgroupLink extends BpfLink {}
+/** sk_msg / sk_skb on a SOCKMAP or SOCKHASH (6.10+). */
+export class SockmapLink extends BpfLink {}
+/** A raw tracepoint (raw_tp) or a BTF-typed one (tp_btf, via BPF_LINK_CREATE or RAW_TRACEPOINT_OPEN). */
+export class RawTracepointLink extends BpfLink {}
+/** fentry/fexit/fmod_ret/lsm and tp_btf created with BPF_LINK_CREATE. */
+export class TracingLink extends BpfLink {}
+/** A program on a perf event: a tracepoint, kprobe or uprobe opened with perf_event_open (5.15+). */
+export class PerfEventLink extends BpfLink {}
+/** XDP on a network interface. */
+export class XdpLink extends BpfLink {}
+/** tc via tcx on a network interface (6.6+). */
+export class TcxLink extends BpfLink {}
+/** sk_lookup or flow_dissector on a network namespace. */
+export class NetnsLink extends BpfLink {}
+/** A BPF iterator: read it with an ITER_CREATE fd. */
+export class IterLink extends BpfLink {}
+
+const LINK_CLASSES: Partial<Record<LinkKind, new (kind: LinkKind, fd: Fd, attachType: number, description: string) => BpfLink>> = {
+  cgroup: CgroupLink, sockmap: SockmapLink, raw_tracepoint: RawTracepointLink, tracing: TracingLink, perf_event: PerfEventLink,
+  xdp: XdpLink, tcx: TcxLink, netns: NetnsLink, iter: IterLink,
+};
+
+/** "program x to cgroup /sys/fs/cgroup/y (CGROUP_SOCK_OPS)". */
+export function describeAttachment(program: AttachableProgram, target: string, attachType: number): string {
+  return `${program.what} to ${target} (${enumName(AttachType, attachType)})`;
 }

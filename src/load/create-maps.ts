@@ -2,18 +2,14 @@
 // read-only data. Every fd made here is closed again if a later step fails.
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { BpfError } from '../errors.js';
+import { ObjectError, UsageError } from '../errors.js';
 import { BpfMap } from '../maps/map.js';
-import type { MapSpec } from '../object/spec.js';
-import { enumName, MapFlag, MapType, UpdateFlag } from '../sys/constants.js';
-import { encodeMapCreate, mapCreate, mapFreeze, mapUpdate, objGet, objPin, type MapCreateAttr } from '../sys/commands.js';
-import { Cmd } from '../sys/constants.js';
-import { bpfTry } from '../sys/syscall.js';
-import { Fd as FdClass } from '../sys/fd.js';
-import { Errno, errnoName } from '../sys/errno.js';
-import type { Fd } from '../sys/fd.js';
+import { kernelName, type MapSpec } from '../object/index.js';
 import { exists, preparePinPath } from '../sys/bpffs.js';
-import { kernelName } from './names.js';
+import { mapCreate, mapCreateTry, mapFreeze, mapUpdate, objGet, objPin, type MapCreateValues } from '../sys/commands.js';
+import { errnoName } from '../sys/errno.js';
+import type { Fd } from '../sys/fd.js';
+import { enumName, MapFlag, MapType, UpdateFlag } from '../uapi/enums.js';
 
 export interface MapLoadOptions {
   /** Reuse maps pinned in this directory under their names; create and pin the missing ones. */
@@ -57,9 +53,7 @@ function describe(spec: MapSpec): string {
 
 function checkSpec(file: string, spec: MapSpec): void {
   if (SOCK_MAPS.has(spec.type) && spec.valueSize !== 4 && spec.valueSize !== 8) {
-    throw new BpfError('BPF_MAP_CREATE', Errno.EINVAL, 'EINVAL', `${file}: ${describe(spec)} has value size ${spec.valueSize}`, {
-      hint: 'a SOCKMAP/SOCKHASH value is a socket: declare it __u32 (4) or __u64 (8; lookups then return the socket cookie)',
-    });
+    throw new ObjectError(file, `${describe(spec)} has value size ${spec.valueSize}: a SOCKMAP/SOCKHASH value is a socket; declare it __u32 (4) or __u64 (8; lookups then return the socket cookie)`, { section: spec.section });
   }
 }
 
@@ -75,15 +69,9 @@ function checkCompatible(spec: MapSpec, pinned: BpfMap, path: string): void {
   const diff = fields.filter(([, want, have]) => want !== have);
   if (diff.length === 0) return;
   const what = diff.map(([n, want, have]) => `${n} ${have} pinned vs ${want} in the object`).join(', ');
-  throw new BpfError('BPF_OBJ_GET', 0, 'EMISMATCH', `pinned map at ${path} does not match ${describe(spec)}: ${what}`, {
+  throw new UsageError('MISMATCH', `pinned map at ${path} does not match ${describe(spec)}: ${what}`, {
     hint: `remove the stale pin (rm ${path}) or load an object whose map matches it`,
   });
-}
-
-/** BPF_MAP_CREATE without throwing (a refusal of BTF ids is retried without them). */
-function mapCreateTry(a: MapCreateAttr, what: string): { fd?: Fd; errno: number } {
-  const r = bpfTry(Cmd.MAP_CREATE, encodeMapCreate(a), what);
-  return r.ret < 0 ? { errno: r.errno } : { fd: new FdClass(r.ret), errno: 0 };
 }
 
 /** Key/value type ids to give the kernel for this map, or undefined when it goes without BTF. */
@@ -97,20 +85,20 @@ function createOne(objName: string, spec: MapSpec, btf?: MapBtf): BpfMap {
   let inner: BpfMap | undefined;
   try {
     if (spec.innerMap) inner = createOne(objName, spec.innerMap);
-    const attr = {
-      type: spec.type,
-      keySize: spec.keySize,
-      valueSize: spec.valueSize,
-      maxEntries: spec.maxEntries,
-      flags: spec.flags,
-      name,
-      innerMapFd: inner?.fd.value,
-      mapExtra: spec.mapExtra,
+    const attr: MapCreateValues = {
+      map_type: spec.type,
+      key_size: spec.keySize,
+      value_size: spec.valueSize,
+      max_entries: spec.maxEntries,
+      map_flags: spec.flags,
+      map_name: name,
+      inner_map_fd: inner?.fd.value,
+      map_extra: spec.mapExtra,
     };
     const ids = btf ? mapBtfIds(spec) : undefined;
     let fd: Fd | undefined;
     if (btf && ids) {
-      const r = mapCreateTry({ ...attr, btfFd: btf.fd, btfKeyTypeId: ids.key, btfValueTypeId: ids.value }, describe(spec));
+      const r = mapCreateTry({ ...attr, btf_fd: btf.fd, btf_key_type_id: ids.key, btf_value_type_id: ids.value }, describe(spec));
       fd = r.fd;
       if (!fd) btf.note?.(`${describe(spec)}: the kernel refused its BTF key/value types (${errnoName(r.errno)}); created without them`);
     }
@@ -126,7 +114,7 @@ function createOne(objName: string, spec: MapSpec, btf?: MapBtf): BpfMap {
 function fillData(map: BpfMap, spec: MapSpec): void {
   if (!spec.contents) return;
   if (spec.contents.length !== spec.valueSize) {
-    throw new BpfError('BPF_MAP_UPDATE_ELEM', Errno.EINVAL, 'EINVAL', `${describe(spec)}: contents are ${spec.contents.length} bytes but the value size is ${spec.valueSize}`);
+    throw new UsageError('BAD_ARGUMENT', `${describe(spec)}: its contents are ${spec.contents.length} bytes but its value size is ${spec.valueSize}`, { hint: 'change contents and valueSize of a data map together' });
   }
   mapUpdate(map.fd, Buffer.alloc(4), spec.contents, UpdateFlag.ANY, describe(spec));
   if (spec.readonly || (spec.flags & MapFlag.RDONLY_PROG)) mapFreeze(map.fd, describe(spec));
@@ -149,7 +137,7 @@ export function createMaps(file: string, objName: string, specs: Iterable<MapSpe
       }
       const pinDir = spec.kind === 'map' ? options.pinMaps ?? (spec.pinning === 'byName' ? '/sys/fs/bpf' : undefined) : undefined;
       if (pinDir) {
-        const path = preparePinPath(join(pinDir, spec.name), describe(spec));
+        const { path } = preparePinPath(join(pinDir, spec.name), describe(spec));
         if (exists(path)) {
           const pinned = BpfMap.fromFd(objGet(path, describe(spec)), spec.name);
           try {

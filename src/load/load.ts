@@ -1,26 +1,27 @@
-// load(): maps first (programs need their fds), then each program linked with its subprograms,
-// relocated and handed to the verifier. Nothing is left open if any step fails.
-import { basename } from 'node:path';
-import { ObjectError } from '../errors.js';
-import { BpfMap } from '../maps/map.js';
-import { BpfProgram } from '../programs/program.js';
-import type { FuncInfo, FunctionSpec, LineInfo, ObjectSpec } from '../object/spec.js';
-import { enumName, ProgType } from '../sys/constants.js';
-import { createMaps, releaseMaps, type CreatedMap, type MapLoadOptions } from './create-maps.js';
-import { linkFunctions } from './link-functions.js';
-import { applyMapRelocations, type AppliedRelocation } from './relocate.js';
-import { loadWithLog, type SourceLine } from './verifier.js';
-import { applyCoreRelocations, explainPoisoned, type AppliedCoreRelocation, type CoreContext } from './core-apply.js';
-import { kernelBtf, VMLINUX_BTF } from '../btf/lazy.js';
-import { btfNeededError, uploadBtf, type UploadedBtf } from './btf-upload.js';
-import { sanitizeName } from './names.js';
+// load(): maps first (programs need their fds), then each program linked with its subprograms (pure,
+// object/), CO-RE applied against the kernel's BTF, map references patched, and handed to the
+// verifier. Nothing is left open if any step fails.
 import { decode, formatInstruction } from '../asm/disasm.js';
-import { withNarration, verifierStats } from '../sys/explain.js';
+import { kernelBtf, VMLINUX_BTF } from '../btf/lazy.js';
+import { ObjectError } from '../errors.js';
+import type { BpfMap } from '../maps/map.js';
+import {
+  applyCoreRelocations, applyMapRelocations, encodeFuncInfo, encodeLineInfo, explainPoisoned, FUNC_INFO_REC_SIZE, LINE_INFO_REC_SIZE,
+  linkFunctions, sanitizeName, sourceFinder,
+  type AppliedCoreRelocation, type AppliedRelocation, type CoreContext, type FunctionSpec, type ObjectSpec,
+} from '../object/index.js';
+import type { ProgLoadValues } from '../sys/commands.js';
+import { verifierStats, withNarration } from '../sys/explain.js';
+import { enumName, ProgType } from '../uapi/enums.js';
+import { btfNeededError, uploadBtf, type UploadedBtf } from './btf-upload.js';
+import { createMaps, releaseMaps, type CreatedMap, type MapLoadOptions } from './create-maps.js';
+import { LoadedProgram } from './loaded-program.js';
+import { loadWithLog } from './verifier.js';
 
 export interface LoadOptions extends MapLoadOptions {
   /**
    * Verifier log level for every program: 0 (default) asks for a log only when a program is refused;
-   * 1 or 2 always keeps the log (BpfProgram.verifierLog).
+   * 1 or 2 always keeps the log (LoadedProgram.verifierLog).
    */
   logLevel?: number;
   /** Called with a line for each step taken (the --explain narration). */
@@ -29,16 +30,6 @@ export interface LoadOptions extends MapLoadOptions {
   btfPath?: string;
   /** Where one-time notices go (e.g. "loading without BTF"); process.emitWarning by default. */
   warn?: (message: string) => void;
-}
-
-/** A loaded program together with what the loader did to it. */
-export class LoadedProgram extends BpfProgram {
-  /** The verifier's log, when LoadOptions.logLevel was set. */
-  verifierLog?: string;
-  /** Map relocations applied (instruction, map, old and new imm). */
-  relocations: AppliedRelocation[] = [];
-  /** CO-RE relocations applied (instruction, kind, local type, old and new value, or poisoned). */
-  coreRelocations: AppliedCoreRelocation[] = [];
 }
 
 /** What load() returns: the object's maps and programs in the kernel. */
@@ -64,34 +55,6 @@ export class LoadedObject {
   }
 }
 
-/** func_info records for PROG_LOAD: {insn_off (instructions), type_id}, 8 bytes each. */
-function encodeFuncInfo(list: readonly FuncInfo[]): Buffer {
-  const b = Buffer.alloc(list.length * 8);
-  list.forEach((f, i) => { b.writeUInt32LE(f.insn, i * 8); b.writeUInt32LE(f.typeId, i * 8 + 4); });
-  return b;
-}
-
-/** line_info records: {insn_off, file_name_off, line_off, line << 10 | column}, 16 bytes each. */
-function encodeLineInfo(list: readonly LineInfo[]): Buffer {
-  const b = Buffer.alloc(list.length * 16);
-  list.forEach((l, i) => {
-    const at = i * 16;
-    b.writeUInt32LE(l.insn, at); b.writeUInt32LE(l.fileNameOff, at + 4); b.writeUInt32LE(l.lineOff, at + 8);
-    b.writeUInt32LE(((l.lineNumber << 10) | (l.column & 0x3ff)) >>> 0, at + 12);
-  });
-  return b;
-}
-
-/** The C line of instruction `insn` (the last line_info at or before it). The file is named by its
- * base name, as the kernel's own "; text @ file:line" (6.4+) names it: the same on every kernel. */
-function sourceFinder(lineInfo: readonly LineInfo[]): (insn: number) => SourceLine | undefined {
-  return (insn) => {
-    let best: LineInfo | undefined;
-    for (const l of lineInfo) if (l.insn <= insn && (!best || l.insn >= best.insn)) best = l;
-    return best ? { file: basename(best.fileName), line: best.lineNumber, text: best.line.trim() } : undefined;
-  };
-}
-
 const warned = new Set<string>();
 /** Say a thing once per process (the "loaded without BTF" notice). */
 function warnOnce(key: string, message: string, warn: (m: string) => void): void {
@@ -104,7 +67,7 @@ function warnOnce(key: string, message: string, warn: (m: string) => void): void
 const LOG_STATS = 4;
 
 export function loadObject(spec: ObjectSpec, options: LoadOptions = {}): LoadedObject {
-  // With explain, every bpf() call made while loading is narrated too (syscall.ts observers).
+  // With explain, every bpf() call made while loading is narrated too.
   return withNarration(options.explain, () => loadObjectSteps(spec, options));
 }
 
@@ -158,34 +121,37 @@ function loadObjectSteps(spec: ObjectSpec, options: LoadOptions): LoadedObject {
   const programs = new Map<string, LoadedProgram>();
   try {
     for (const { prog, linked } of linkedPrograms) {
-      const coreApplied = core ? applyCoreRelocations(core, prog.name, linked.insns, linked.coreRelos) : [];
+      const coreApplied: AppliedCoreRelocation[] = core ? applyCoreRelocations(core, prog.name, linked.insns, linked.coreRelos) : [];
       for (const c of coreApplied) {
         say(`  ${prog.name}: insn ${c.insn} CO-RE ${c.kind} ${c.localType}${c.access ? ` ${c.access}` : ''} → ${c.poisoned ? `poisoned (${c.reason})` : `${c.targets.join(', ') || (c.kind === 'local_type_id' ? '(local)' : '(not found)')}: ${c.oldValue} → ${c.newValue}`}`);
       }
       const fdOf = (name: string) => maps.get(name)?.map.fd.value;
       const before = options.explain ? Buffer.from(linked.insns) : undefined;
-      const applied = applyMapRelocations(spec.file, prog.name, linked.insns, linked.relocations, fdOf);
+      const applied: AppliedRelocation[] = applyMapRelocations(spec.file, prog.name, linked.insns, linked.relocations, fdOf);
       if (before) for (const a of applied) {
         say(`  ${prog.name}: relocated insn ${a.insn} for ${a.kind === 'map' ? 'map' : 'the global data of'} ${a.map}: imm ${a.oldImm} → ${a.newImm} (its fd)${a.offset !== undefined ? `, offset ${a.offset} in the second half` : ''}: \`${insnText(before, a.insn)}\` → \`${insnText(linked.insns, a.insn)}\``);
       }
       const what = `program ${prog.name} (section ${prog.section}, ${enumName(ProgType, prog.type)}) in ${spec.file}`;
       // func_info must name every function of the program, or the kernel refuses the lot.
       const withInfo = funcInfoOk && linked.funcInfo.length === linked.layout.size;
-      let result: ReturnType<typeof loadWithLog>;
       // Explaining: ask the verifier for its statistics (BPF_LOG_STATS) unless a log level was set.
       const logLevel = options.logLevel || (options.explain ? LOG_STATS : 0);
+      const attr: ProgLoadValues = {
+        prog_type: prog.type,
+        insn_cnt: linked.insns.length / 8,
+        insns: linked.insns,
+        license: prog.license || spec.license,
+        prog_name: sanitizeName(prog.name),
+        expected_attach_type: prog.expectedAttachType,
+        kern_version: prog.kernVersion || spec.kernVersion,
+        ...(withInfo ? {
+          prog_btf_fd: btf!.fd!.value,
+          func_info_rec_size: FUNC_INFO_REC_SIZE, func_info: encodeFuncInfo(linked.funcInfo), func_info_cnt: linked.funcInfo.length,
+          ...(linked.lineInfo.length ? { line_info_rec_size: LINE_INFO_REC_SIZE, line_info: encodeLineInfo(linked.lineInfo), line_info_cnt: linked.lineInfo.length } : {}),
+        } : {}),
+      };
+      let result: ReturnType<typeof loadWithLog>;
       try {
-        const attr = {
-          type: prog.type,
-          insns: linked.insns,
-          license: prog.license || spec.license,
-          name: sanitizeName(prog.name),
-          expectedAttachType: prog.expectedAttachType,
-          kernVersion: prog.kernVersion || spec.kernVersion,
-          btfFd: withInfo ? btf!.fd!.value : undefined,
-          funcInfo: withInfo ? { recSize: 8, data: encodeFuncInfo(linked.funcInfo), count: linked.funcInfo.length } : undefined,
-          lineInfo: withInfo && linked.lineInfo.length ? { recSize: 16, data: encodeLineInfo(linked.lineInfo), count: linked.lineInfo.length } : undefined,
-        };
         try {
           result = loadWithLog(attr, what, logLevel, sourceFinder(linked.lineInfo));
         } catch (e) {

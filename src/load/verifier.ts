@@ -1,7 +1,7 @@
 // BPF_PROG_LOAD with the verifier log: load without a log first (fast, no copying), and only when the
 // kernel refuses, load again with one so the error can say why. The log buffer grows on ENOSPC.
-import { BpfError } from '../errors.js';
-import { progLoadTry, type ProgLoadAttr } from '../sys/commands.js';
+import { BpfError, VerifierError, type SourceLine } from '../errors.js';
+import { progLoadTry, type ProgLoadValues } from '../sys/commands.js';
 import { Errno, errnoName, hintFor } from '../sys/errno.js';
 import type { Fd } from '../sys/fd.js';
 
@@ -21,7 +21,7 @@ function logText(buf: Buffer): string {
   return buf.toString('utf8', 0, end < 0 ? buf.length : end).trimEnd();
 }
 
-function attempt(attr: ProgLoadAttr, what: string) {
+function attempt(attr: ProgLoadValues, what: string) {
   for (let i = 0; ; i++) {
     const r = progLoadTry(attr, what);
     // EAGAIN: the verifier gave up on a transient condition (e.g. a signal); try again.
@@ -37,25 +37,6 @@ export function verdictOf(log: string): string | undefined {
   const lines = log.split('\n');
   for (let i = lines.length - 1; i >= 0; i--) if (!STATS.test(lines[i])) return lines[i].trim();
   return undefined;
-}
-
-/** A C source line the verifier refused: from the log's "; text @ file:line" or our line_info. */
-export interface SourceLine { file: string; line: number; text: string }
-
-/** A refused program: the verifier's verdict, and the C line it refused when line_info was there. */
-export class VerifierError extends BpfError {
-  override name = 'VerifierError';
-  readonly verdict: string;
-  readonly source?: SourceLine;
-  /** The instruction the verifier was at when it refused (the log's last "N: (op)" line). */
-  readonly insn?: number;
-
-  constructor(errno: number, code: string, message: string, verdict: string, extra: { hint?: string; log?: string; source?: SourceLine; insn?: number }) {
-    super('BPF_PROG_LOAD', errno, code, message, extra);
-    this.verdict = verdict;
-    this.source = extra.source;
-    this.insn = extra.insn;
-  }
 }
 
 const SOURCE_LINE = /^; (.*) @ (.+):(\d+)$/;
@@ -77,7 +58,7 @@ export function refusedAt(log: string): { insn?: number; source?: SourceLine } {
   return { insn };
 }
 
-export function loadWithLog(attr: ProgLoadAttr, what: string, logLevel = 0, sourceOf?: (insn: number) => SourceLine | undefined): LoadedProgramFd {
+export function loadWithLog(attr: ProgLoadValues, what: string, logLevel = 0, sourceOf?: (insn: number) => SourceLine | undefined): LoadedProgramFd {
   if (!logLevel) {
     const r = attempt(attr, what);
     if (r.fd) return { fd: r.fd };
@@ -89,7 +70,7 @@ export function loadWithLog(attr: ProgLoadAttr, what: string, logLevel = 0, sour
   let size = FIRST_LOG_SIZE;
   for (;;) {
     const logBuf = Buffer.alloc(size);
-    const r = attempt({ ...attr, logLevel: logLevel || 1, logBuf }, what);
+    const r = attempt({ ...attr, log_level: logLevel || 1, log_size: logBuf.length, log_buf: logBuf }, what);
     const log = logText(logBuf);
     if (r.fd) return { fd: r.fd, log: logLevel ? log : undefined };
     if (r.errno === Errno.ENOSPC && size < MAX_LOG_SIZE) {

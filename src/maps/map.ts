@@ -1,15 +1,28 @@
 // A map in the kernel, by its fd. Keys and values are Buffers; sizes are checked here so that a
 // wrong-sized key names the map instead of surfacing as EFAULT or garbage.
-import { enumName, MapType, UpdateFlag } from '../sys/constants.js';
-import { mapDelete, mapLookup, mapNextKey, mapUpdate, objGet, objPin } from '../sys/commands.js';
-import { Fd, closeOnThrow } from '../sys/fd.js';
-import { mapInfo, type MapInfo } from '../sys/info.js';
+import { UsageError } from '../errors.js';
 import { preparePinPath } from '../sys/bpffs.js';
+import { mapCreate, mapDelete, mapLookup, mapNextKey, mapUpdate, objGet, objPin } from '../sys/commands.js';
 import { possibleCpus } from '../sys/cpus.js';
+import { closeOnThrow, Fd } from '../sys/fd.js';
+import { mapInfo, type MapInfo } from '../sys/info.js';
+import { enumName, MapType, UpdateFlag } from '../uapi/enums.js';
 
-const PER_CPU_TYPES: Set<number> = new Set([MapType.PERCPU_HASH, MapType.PERCPU_ARRAY, MapType.LRU_PERCPU_HASH, MapType.PERCPU_CGROUP_STORAGE]);
+const PER_CPU_TYPES: ReadonlySet<number> = new Set([MapType.PERCPU_HASH, MapType.PERCPU_ARRAY, MapType.LRU_PERCPU_HASH, MapType.PERCPU_CGROUP_STORAGE]);
 
-export class BpfMap {
+/** The shape of a map: what BPF_MAP_CREATE takes, and what a map reports about itself. */
+export interface MapShape {
+  name: string;
+  /** BPF_MAP_TYPE_*. */
+  type: number;
+  keySize: number;
+  valueSize: number;
+  maxEntries: number;
+  /** BPF_F_* map flags. */
+  flags: number;
+}
+
+export class BpfMap implements MapShape {
   readonly #fd: Fd;
   readonly name: string;
   readonly type: number;
@@ -19,29 +32,47 @@ export class BpfMap {
   readonly maxEntries: number;
   readonly flags: number;
 
-  /** Wrap an fd this map now owns. Prefer BpfMap.fromPin / fromFd; load() builds these for you. */
-  constructor(fd: Fd, info: Pick<MapInfo, 'name' | 'type' | 'keySize' | 'valueSize' | 'maxEntries' | 'flags'>) {
+  /** Wrap an fd this map now owns. Prefer BpfMap.create / fromPin / fromFd; load() builds these for you. */
+  constructor(fd: Fd, shape: MapShape) {
     this.#fd = fd;
-    this.name = info.name;
-    this.type = info.type;
-    this.keySize = info.keySize;
-    this.valueSize = info.valueSize;
-    this.maxEntries = info.maxEntries;
-    this.flags = info.flags;
+    this.name = shape.name;
+    this.type = shape.type;
+    this.keySize = shape.keySize;
+    this.valueSize = shape.valueSize;
+    this.maxEntries = shape.maxEntries;
+    this.flags = shape.flags;
   }
 
-  /** Take ownership of `fd` and read what the kernel says about it. */
+  /** Create a map with no BTF (BPF_MAP_CREATE). Names: 15 characters, letters, digits, '_' and '.'. */
+  static create(shape: MapShape & { innerMap?: BpfMap; mapExtra?: bigint }): BpfMap {
+    const what = `map ${shape.name} (${enumName(MapType, shape.type)})`;
+    const fd = mapCreate({
+      map_type: shape.type, key_size: shape.keySize, value_size: shape.valueSize, max_entries: shape.maxEntries,
+      map_flags: shape.flags, map_name: shape.name, inner_map_fd: shape.innerMap?.fd.value, map_extra: shape.mapExtra,
+    }, what);
+    return new BpfMap(fd, shape);
+  }
+
+  /** Take ownership of `fd` and read what the kernel says about it. A non-map fd is a UsageError. */
   static fromFd(fd: Fd, name?: string): BpfMap {
     return closeOnThrow(fd, (f) => {
+      const kind = f.kind();
+      if (kind !== 'bpf-map') throw new UsageError('WRONG_KIND', `${name ? `map ${name}: ` : ''}fd ${f.value} is a ${kind}, not a BPF map`);
       const info = mapInfo(f, `map ${name ?? `fd ${f.value}`}`);
-      return new BpfMap(f, { ...info, name: name ?? info.name });
+      return new BpfMap(f, { name: name ?? info.name, type: info.type, keySize: info.keySize, valueSize: info.valueSize, maxEntries: info.maxEntries, flags: info.mapFlags });
     });
   }
 
-  /** Open a map pinned at `path`. */
+  /** Open a map pinned at `path`. A pin of another kind (a program, a link) is a UsageError naming it. */
   static fromPin(path: string): BpfMap {
     const fd = objGet(path, 'pinned map');
-    return BpfMap.fromFd(fd);
+    return closeOnThrow(fd, (f) => {
+      const kind = f.kind();
+      if (kind !== 'bpf-map') {
+        throw new UsageError('WRONG_KIND', `${path} pins a ${kind.replace(/^bpf[-_]/, '')}, not a map`, { hint: 'open it with the class for that kind (BpfProgram.fromPin, BpfLink.fromPin)' });
+      }
+      return BpfMap.fromFd(f);
+    });
   }
 
   get fd(): Fd {
@@ -58,25 +89,25 @@ export class BpfMap {
     return this.perCpu ? Math.ceil(this.valueSize / 8) * 8 * possibleCpus() : this.valueSize;
   }
 
-  #what(): string {
+  get what(): string {
     return `map ${this.name} (${enumName(MapType, this.type)})`;
   }
 
   #checkKey(key: Buffer): void {
     if (!Buffer.isBuffer(key) || key.length !== this.keySize) {
-      throw new RangeError(`${this.#what()}: key must be a Buffer of ${this.keySize} bytes, got ${Buffer.isBuffer(key) ? key.length + ' bytes' : typeof key}`);
+      throw new UsageError('BAD_ARGUMENT', `${this.what}: key must be a Buffer of ${this.keySize} bytes, got ${Buffer.isBuffer(key) ? key.length + ' bytes' : typeof key}`);
     }
   }
 
   /** The value for `key`, or undefined when absent. Per-CPU maps: all CPUs' slots, concatenated. */
   lookup(key: Buffer): Buffer | undefined {
     this.#checkKey(key);
-    return mapLookup(this.#fd, key, this.lookupSize, this.#what());
+    return mapLookup(this.#fd, key, Buffer.alloc(this.lookupSize), this.what);
   }
 
   /** Per-CPU maps: the value for `key` split into one Buffer per possible CPU. */
   lookupPerCpu(key: Buffer): Buffer[] | undefined {
-    if (!this.perCpu) throw new TypeError(`${this.#what()} is not a per-CPU map: use lookup()`);
+    if (!this.perCpu) throw new UsageError('BAD_ARGUMENT', `${this.what} is not a per-CPU map: use lookup()`);
     const all = this.lookup(key);
     if (!all) return undefined;
     const slot = Math.ceil(this.valueSize / 8) * 8;
@@ -90,26 +121,26 @@ export class BpfMap {
     this.#checkKey(key);
     // SOCKMAP/SOCKHASH take a socket fd (u32 or u64) whatever their value size for lookups.
     const sockMap = this.type === MapType.SOCKMAP || this.type === MapType.SOCKHASH;
-    const expected = this.perCpu ? this.lookupSize : this.valueSize;
+    const expected = this.lookupSize;
     if (!Buffer.isBuffer(value) || (!sockMap && value.length !== expected)) {
-      throw new RangeError(`${this.#what()}: value must be a Buffer of ${expected} bytes${this.perCpu ? ' (one 8-byte-aligned slot per possible CPU)' : ''}, got ${Buffer.isBuffer(value) ? value.length + ' bytes' : typeof value}`);
+      throw new UsageError('BAD_ARGUMENT', `${this.what}: value must be a Buffer of ${expected} bytes${this.perCpu ? ' (one 8-byte-aligned slot per possible CPU)' : ''}, got ${Buffer.isBuffer(value) ? value.length + ' bytes' : typeof value}`);
     }
-    mapUpdate(this.#fd, key, value, flags, this.#what());
+    mapUpdate(this.#fd, key, value, flags, this.what);
   }
 
   /** Delete `key`: true if it was there. */
   delete(key: Buffer): boolean {
     this.#checkKey(key);
-    return mapDelete(this.#fd, key, this.#what());
+    return mapDelete(this.#fd, key, this.what);
   }
 
   /** Every key, in the kernel's iteration order. */
   *keys(): Generator<Buffer> {
-    let key = mapNextKey(this.#fd, undefined, this.keySize, this.#what());
+    let key = mapNextKey(this.#fd, undefined, this.keySize, this.what);
     // Bounded: a hash map being changed while we walk it can restart from the first key.
     for (let n = 0; key && n <= this.maxEntries * 2 + 16; n++) {
       yield key;
-      key = mapNextKey(this.#fd, key, this.keySize, this.#what());
+      key = mapNextKey(this.#fd, key, this.keySize, this.what);
     }
   }
 
@@ -129,16 +160,20 @@ export class BpfMap {
   }
 
   info(): MapInfo {
-    return mapInfo(this.#fd, this.#what());
+    return mapInfo(this.#fd, this.what);
   }
 
   /** Pin at `path` (on bpffs; /sys/fs/bpf is mounted if needed). */
   pin(path: string): void {
-    const abs = preparePinPath(path, this.#what());
-    objPin(this.#fd, abs, this.#what());
+    const { path: abs } = preparePinPath(path, this.what);
+    objPin(this.#fd, abs, this.what);
   }
 
   close(): void {
     this.#fd.close();
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
   }
 }

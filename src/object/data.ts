@@ -4,7 +4,7 @@
 import { ObjectError } from '../errors.js';
 import { BtfKind, type Btf } from '../btf/index.js';
 import { SectionType, SymbolType, type ElfFile, type ElfSection } from '../elf/index.js';
-import { MapFlag, MapType } from '../sys/constants.js';
+import { MapFlag, MapType } from '../uapi/enums.js';
 import type { GlobalSpec, MapSpec } from './spec.js';
 
 const DATA_SECTION = /^\.(rodata|data|bss)(\..*)?$/;

@@ -7,7 +7,7 @@
 //   call with src_reg 1 (BPF_PSEUDO_CALL)    : 'call', callee insn = st_value/8 + imm + 1
 import { ObjectError } from '../errors.js';
 import { SectionFlag, SectionIndex, SymbolType, type ElfFile, type ElfRelocation, type ElfSection } from '../elf/index.js';
-import { Pseudo } from '../sys/constants.js';
+import { Pseudo } from '../uapi/enums.js';
 import { INSN_SIZE, type FunctionIndex, type FunctionSlot } from './functions.js';
 import type { Relocation } from './spec.js';
 

@@ -2,7 +2,7 @@
 // following libbpf's naming. `exact` entries match the whole name; the others match "prefix" alone
 // or "prefix/what-to-attach-to" (attachTo = the part after the slash).
 import { ObjectError } from '../errors.js';
-import { AttachType, ProgType } from '../sys/constants.js';
+import { AttachType, ProgType } from '../uapi/enums.js';
 
 export interface SectionDef {
   prefix: string;

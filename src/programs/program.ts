@@ -1,12 +1,14 @@
-// A loaded program, by its fd: info, pin, test runs, and attaching (cgroups and sockmaps).
-import { enumName, ProgType } from '../sys/constants.js';
-import { objGet, objPin, progTestRun } from '../sys/commands.js';
-import { Fd, closeOnThrow } from '../sys/fd.js';
-import { programInfo, type ProgramInfo } from '../sys/info.js';
+// A loaded program, by its fd: info, pin, test runs, and attaching (the link layer does the work).
+import { UsageError } from '../errors.js';
+import { attachCgroup, attachRawTracepoint, attachToMap, type AttachOptions } from '../link/attach.js';
+import type { CgroupLink, RawTracepointLink, SockmapLink } from '../link/link.js';
+import type { ProgAttachment } from '../link/prog-attach.js';
+import type { AttachableMap, AttachableProgram } from '../link/types.js';
 import { preparePinPath } from '../sys/bpffs.js';
-import { attachCgroup, attachToMap, type AttachOptions } from '../link/attach.js';
-import type { BpfLink } from '../link/link.js';
-import type { BpfMap } from '../maps/map.js';
+import { objGet, objPin, progTestRun } from '../sys/commands.js';
+import { closeOnThrow, Fd } from '../sys/fd.js';
+import { programInfo, type ProgramInfo } from '../sys/info.js';
+import { enumName, ProgType } from '../uapi/enums.js';
 
 export interface TestRunOptions {
   /** Packet (or other input data) for program types that take one (socket filters, xdp, tc...). */
@@ -28,7 +30,7 @@ export interface TestRunResult {
   data?: Buffer;
 }
 
-export class BpfProgram {
+export class BpfProgram implements AttachableProgram {
   readonly #fd: Fd;
   readonly name: string;
   readonly type: number;
@@ -45,6 +47,8 @@ export class BpfProgram {
   /** Take ownership of `fd` (a program fd) and read its name and type from the kernel. */
   static fromFd(fd: Fd, expectedAttachType = 0): BpfProgram {
     return closeOnThrow(fd, (f) => {
+      const kind = f.kind();
+      if (kind !== 'bpf-prog') throw new UsageError('WRONG_KIND', `fd ${f.value} is a ${kind}, not a BPF program`);
       const info = programInfo(f, `program fd ${f.value}`);
       return new BpfProgram(f, info.name, info.type, expectedAttachType);
     });
@@ -53,9 +57,17 @@ export class BpfProgram {
   /**
    * Open a program pinned at `path`. The kernel does not report the expected attach type; pass it
    * when you will attach the program somewhere that needs it (sk_msg: AttachType.SK_MSG_VERDICT).
+   * A pin of another kind of object is a UsageError naming what it is.
    */
   static fromPin(path: string, expectedAttachType = 0): BpfProgram {
-    return BpfProgram.fromFd(objGet(path, 'pinned program'), expectedAttachType);
+    const fd = objGet(path, 'pinned program');
+    return closeOnThrow(fd, (f) => {
+      const kind = f.kind();
+      if (kind !== 'bpf-prog') {
+        throw new UsageError('WRONG_KIND', `${path} pins a ${kind.replace(/^bpf[-_]/, '')}, not a program`, { hint: 'open it with the class for that kind (BpfMap.fromPin, BpfLink.fromPin)' });
+      }
+      return BpfProgram.fromFd(f, expectedAttachType);
+    });
   }
 
   get fd(): Fd {
@@ -71,7 +83,7 @@ export class BpfProgram {
   }
 
   pin(path: string): void {
-    const abs = preparePinPath(path, this.what);
+    const { path: abs } = preparePinPath(path, this.what);
     objPin(this.#fd, abs, this.what);
   }
 
@@ -82,17 +94,26 @@ export class BpfProgram {
     return { retval: r.retval, duration: r.duration, data: r.data };
   }
 
-  /** Attach to a cgroup v2 directory: bpf_link when the kernel has it, else BPF_PROG_ATTACH (ALLOW_MULTI). */
-  attachCgroup(dir: string, opts?: AttachOptions): BpfLink {
+  /** Attach to a cgroup v2 directory: a CgroupLink when the kernel has it, else BPF_PROG_ATTACH (ALLOW_MULTI). */
+  attachCgroup(dir: string, opts?: AttachOptions): CgroupLink | ProgAttachment {
     return attachCgroup(this, dir, opts);
   }
 
-  /** Attach to a SOCKMAP/SOCKHASH (sk_msg, sk_skb): bpf_link on 6.10+, else BPF_PROG_ATTACH. */
-  attachToMap(map: BpfMap, opts?: AttachOptions): BpfLink {
+  /** Attach to a SOCKMAP/SOCKHASH (sk_msg, sk_skb): a SockmapLink on 6.10+, else BPF_PROG_ATTACH. */
+  attachToMap(map: AttachableMap, opts?: AttachOptions): SockmapLink | ProgAttachment {
     return attachToMap(this, map, opts);
+  }
+
+  /** Attach a raw_tp program to the raw tracepoint `name` (tp_btf programs: no name). */
+  attachRawTracepoint(name?: string): RawTracepointLink {
+    return attachRawTracepoint(this, name);
   }
 
   close(): void {
     this.#fd.close();
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
   }
 }

@@ -2,24 +2,24 @@
 // mounted there (once — a second mount would hide the first one's pins), and refuse other paths.
 import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, resolve, sep } from 'node:path';
-import { BpfError } from '../errors.js';
+import { BpfError, UsageError } from '../errors.js';
 import { errnoName, hintFor } from './errno.js';
 import { libc } from './libc.js';
 
 export const DEFAULT_BPFFS = '/sys/fs/bpf';
 
-interface Mount { source: string; target: string; fstype: string }
+export interface Mount { source: string; target: string; fstype: string }
 
 /** The mounts of this process, from /proc/self/mounts (octal escapes such as \040 decoded). */
 export function readMounts(): Mount[] {
-  const unescape = (s: string) => s.replace(/\\([0-7]{3})/g, (_, o) => String.fromCharCode(parseInt(o, 8)));
+  const unescape = (s: string) => s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
   return readFileSync('/proc/self/mounts', 'utf8').split('\n').filter(Boolean).map((line) => {
-    const [source, target, fstype] = line.split(' ');
+    const [source = '', target = '', fstype = ''] = line.split(' ');
     return { source: unescape(source), target: unescape(target), fstype };
   });
 }
 
-function isUnder(path: string, dir: string): boolean {
+export function isUnder(path: string, dir: string): boolean {
   return path === dir || path.startsWith(dir.endsWith(sep) ? dir : dir + sep);
 }
 
@@ -49,20 +49,26 @@ export function mountDefaultBpffs(): boolean {
 
 /**
  * Make sure `path` can hold a pin: it must be on bpffs (we mount /sys/fs/bpf if that is where it
- * points and nothing is mounted yet). With `mkdirs`, create the missing parent directories.
+ * points and nothing is mounted yet). The missing parent directories are created. Returns the
+ * absolute path and the first directory this call created (undefined when they all existed).
  */
-export function preparePinPath(path: string, what: string, mkdirs = true): string {
+export function preparePinPath(path: string, what: string): { path: string; createdDir?: string } {
   const abs = resolve(path);
   if (!bpffsFor(abs)) {
     if (isUnder(abs, DEFAULT_BPFFS)) mountDefaultBpffs();
     if (!bpffsFor(abs)) {
-      throw new BpfError('BPF_OBJ_PIN', 0, 'ENOTBPFFS', `cannot pin ${what} at ${abs}: the path is not on a bpffs mount`, {
+      throw new UsageError('BAD_PATH', `cannot pin ${what} at ${abs}: the path is not on a bpffs mount`, {
         hint: `pin under ${DEFAULT_BPFFS} (or another mount of type bpf)`,
       });
     }
   }
-  if (mkdirs) mkdirSync(dirname(abs), { recursive: true });
-  return abs;
+  let createdDir: string | undefined;
+  try {
+    createdDir = mkdirSync(dirname(abs), { recursive: true });
+  } catch (e) {
+    throw new UsageError('BAD_PATH', `cannot create the directory for ${what} at ${dirname(abs)}: ${(e as Error).message}`, { cause: e });
+  }
+  return { path: abs, createdDir };
 }
 
 /** True if `path` exists (pins are files on bpffs). */

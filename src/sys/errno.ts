@@ -1,6 +1,7 @@
 // errno numbers → names and the hint a user needs to fix the failure. The message says which object
 // failed; the hint says what to do.
 import { BpfError } from '../errors.js';
+import { PRIVILEGE_HINT, privileged } from './caps.js';
 
 const NAMES: Record<number, string> = {
   1: 'EPERM', 2: 'ENOENT', 3: 'ESRCH', 4: 'EINTR', 5: 'EIO', 7: 'E2BIG', 9: 'EBADF', 11: 'EAGAIN',
@@ -26,7 +27,12 @@ export function hintFor(op: string, errno: number): string | undefined {
     case Errno.EPERM:
       if (op === 'BPF_OBJ_PIN' || op === 'BPF_OBJ_GET') return 'the path must be on a bpffs mount (e.g. /sys/fs/bpf), and this needs root or CAP_BPF';
       if (op === 'mount') return 'mounting bpffs needs root or CAP_SYS_ADMIN';
-      return 'needs root, or CAP_BPF and CAP_NET_ADMIN (CAP_SYS_ADMIN on kernels before 5.8)';
+      // Privileged already: the permission is not what is missing.
+      if (privileged()) {
+        if (op === 'BPF_PROG_LOAD') return 'this process has the privileges, so the kernel refused the program kind itself: kernel lockdown (see dmesg), a disabled program type, or (on kernels before 5.11) RLIMIT_MEMLOCK';
+        return 'this process has the privileges, so the kernel refused the operation itself (lockdown, an LSM policy, or a feature this kernel disables)';
+      }
+      return PRIVILEGE_HINT;
     case Errno.ENOSYS:
       return 'this kernel has no bpf() syscall (CONFIG_BPF_SYSCALL) or does not know this command';
     case Errno.E2BIG:

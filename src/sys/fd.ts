@@ -1,5 +1,8 @@
 // File descriptors as owned objects: closed exactly once. A FinalizationRegistry closes what a
 // caller forgot, as a safety net only — code in this package always closes explicitly.
+import { readlinkSync } from 'node:fs';
+import { UsageError } from '../errors.js';
+import { bpfError } from './errno.js';
 import { libc } from './libc.js';
 
 const forgotten = new FinalizationRegistry<number>((fd) => {
@@ -17,7 +20,7 @@ export class Fd {
     if (raw < 3) {
       const moved = libc().dupAtLeast(raw, 3);
       libc().close(raw);
-      if (moved < 0) throw new Error(`could not move fd ${raw} above stdio (errno ${libc().errno()})`);
+      if (moved < 0) throw bpfError('fcntl', libc().errno(), `fd ${raw} (moving it above stdio)`);
       raw = moved;
     }
     this.#fd = raw;
@@ -26,12 +29,25 @@ export class Fd {
 
   /** The raw number, for a bpf_attr. Throws if already closed, so a use-after-close is loud. */
   get value(): number {
-    if (this.#fd < 0) throw new Error('file descriptor used after close');
+    if (this.#fd < 0) throw new UsageError('CLOSED', 'a file descriptor was used after close(): the map, program or link it belonged to was closed', { hint: 'keep the object open while you use it, or open it again (e.g. fromPin)' });
     return this.#fd;
   }
 
   get closed(): boolean {
     return this.#fd < 0;
+  }
+
+  /** A new fd for the same kernel object, owned by the caller (F_DUPFD_CLOEXEC, above stdio). */
+  dup(): Fd {
+    const raw = libc().dupAtLeast(this.value, 3);
+    if (raw < 0) throw bpfError('fcntl', libc().errno(), `fd ${this.value} (duplicating it)`);
+    return new Fd(raw);
+  }
+
+  /** What the fd is, from /proc/self/fd: "bpf-map", "bpf-prog", "bpf-link", "btf", or another anon inode or a path. */
+  kind(): string {
+    const target = readlinkSync(`/proc/self/fd/${this.value}`);
+    return target.startsWith('anon_inode:') ? target.slice('anon_inode:'.length) : target;
   }
 
   /** Close once; later calls do nothing. */

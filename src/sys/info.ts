@@ -1,103 +1,62 @@
-// Decoders for BPF_OBJ_GET_INFO_BY_FD results (struct bpf_map_info, bpf_prog_info, bpf_link_info).
-import { Fd } from './fd.js';
+// BPF_OBJ_GET_INFO_BY_FD, decoded by the info layouts (uapi/info.ts): the kernel's own view of a map,
+// program, link or BTF object. Field names are the kernel's, camelCased (key_size → keySize).
+import { BTF_INFO, LINK_INFO, LINK_INFO_MEMBER, MAP_INFO, PROG_INFO } from '../uapi/info.js';
+import { decodeCamel, type CamelDecoded } from '../uapi/layout.js';
 import { objInfo } from './commands.js';
+import type { Fd } from './fd.js';
 
-function cString(buf: Buffer, offset: number, max: number): string {
-  const end = buf.indexOf(0, offset);
-  return buf.toString('latin1', offset, end < 0 || end > offset + max ? offset + max : end);
-}
-
-export interface MapInfo {
-  id: number;
-  type: number;
-  keySize: number;
-  valueSize: number;
-  maxEntries: number;
-  flags: number;
-  name: string;
-  btfId: number;
-  mapExtra: bigint;
-}
+/** struct bpf_map_info. */
+export type MapInfo = CamelDecoded<typeof MAP_INFO>;
 
 export function mapInfo(fd: Fd, what: string): MapInfo {
-  const b = objInfo(fd, 88, what);
-  return {
-    type: b.readUInt32LE(0),
-    id: b.readUInt32LE(4),
-    keySize: b.readUInt32LE(8),
-    valueSize: b.readUInt32LE(12),
-    maxEntries: b.readUInt32LE(16),
-    flags: b.readUInt32LE(20),
-    name: cString(b, 24, 16),
-    btfId: b.readUInt32LE(64),
-    mapExtra: b.readBigUInt64LE(80),
-  };
+  return decodeCamel(MAP_INFO, objInfo(fd, Buffer.alloc(MAP_INFO.size), what));
 }
 
-export interface ProgramInfo {
-  id: number;
-  type: number;
-  /** The kernel's 8-byte tag of the program, hex. */
-  tag: string;
-  name: string;
-  /** Instructions after the verifier's rewriting, counted in 8-byte slots. */
-  xlatedInsns: number;
-  jitedBytes: number;
+/** struct bpf_prog_info, with the ids of the maps the program uses. */
+export type ProgramInfo = Omit<CamelDecoded<typeof PROG_INFO>, 'mapIds'> & {
   /** Ids of the maps the program uses. */
   mapIds: number[];
-  btfId: number;
-  /** Instructions the verifier processed (0 on kernels before 5.16). */
-  verifiedInsns: number;
-  /** Run count and total run time; non-zero only while kernel.bpf_stats_enabled is 1. */
-  runCount: bigint;
-  runTimeNs: bigint;
-}
+  /** Instructions after the verifier's rewriting, in 8-byte slots (xlatedProgLen / 8). */
+  xlatedInsns: number;
+};
 
 export function programInfo(fd: Fd, what: string): ProgramInfo {
-  // First pass learns how many map ids there are; the second fetches them.
-  const first = objInfo(fd, 232, what);
-  const nrMaps = first.readUInt32LE(52);
-  let mapIds: number[] = [];
-  if (nrMaps > 0) {
-    const ids = Buffer.alloc(nrMaps * 4);
-    objInfo(fd, 232, what, (info, attr) => {
-      info.writeUInt32LE(nrMaps, 52);
-      info.writeBigUInt64LE(attr.addressOf(ids), 56);
+  const first = objInfo(fd, Buffer.alloc(PROG_INFO.size), what);
+  const head = decodeCamel(PROG_INFO, first);
+  const mapIds: number[] = [];
+  if (head.nrMapIds > 0) {
+    // Second pass: room for the map ids (the kernel writes at most nr_map_ids of them).
+    const ids = Buffer.alloc(head.nrMapIds * 4);
+    const map = PROG_INFO.byName;
+    objInfo(fd, Buffer.alloc(PROG_INFO.size), what, (info, attr) => {
+      info.writeUInt32LE(head.nrMapIds, map.get('nr_map_ids')!.offset);
+      info.writeBigUInt64LE(attr.addressOf(ids), map.get('map_ids')!.offset);
     });
-    mapIds = [];
-    for (let i = 0; i < nrMaps; i++) mapIds.push(ids.readUInt32LE(i * 4));
+    for (let i = 0; i < head.nrMapIds; i++) mapIds.push(ids.readUInt32LE(i * 4));
   }
-  return {
-    type: first.readUInt32LE(0),
-    id: first.readUInt32LE(4),
-    tag: first.subarray(8, 16).toString('hex'),
-    xlatedInsns: first.readUInt32LE(20) / 8,
-    jitedBytes: first.readUInt32LE(16),
-    name: cString(first, 64, 16),
-    mapIds,
-    btfId: first.readUInt32LE(128),
-    verifiedInsns: first.readUInt32LE(216),
-    runTimeNs: first.readBigUInt64LE(192),
-    runCount: first.readBigUInt64LE(200),
-  };
+  return { ...head, mapIds, xlatedInsns: head.xlatedProgLen / 8 };
 }
 
+/** struct bpf_link_info: the common head and, under `detail`, its link type's union member. */
 export interface LinkInfo {
-  id: number;
   type: number;
+  id: number;
   progId: number;
-  /** For cgroup links: the cgroup's id and the attach type. */
-  cgroupId?: bigint;
-  attachType?: number;
+  /** The fields of the link type's member of the union (cgroup: cgroupId, attachType; xdp: ifindex; …). */
+  detail: Record<string, number | bigint | string>;
 }
 
 export function linkInfo(fd: Fd, what: string): LinkInfo {
-  const b = objInfo(fd, 48, what);
-  const type = b.readUInt32LE(0);
-  const info: LinkInfo = { type, id: b.readUInt32LE(4), progId: b.readUInt32LE(8) };
-  if (type === 3 /* LinkType.CGROUP */) {
-    info.cgroupId = b.readBigUInt64LE(16);
-    info.attachType = b.readUInt32LE(24);
-  }
-  return info;
+  const b = objInfo(fd, Buffer.alloc(LINK_INFO.size), what);
+  const head = decodeCamel(LINK_INFO, b);
+  const member = LINK_INFO_MEMBER[head.type];
+  const detail = member ? decodeCamel(LINK_INFO, b, `${member}.`) as Record<string, number | bigint | string> : {};
+  return { type: head.type, id: head.id, progId: head.progId, detail };
+}
+
+/** struct bpf_btf_info. */
+export type BtfInfo = CamelDecoded<typeof BTF_INFO>;
+
+export function btfInfo(fd: Fd, what: string): BtfInfo {
+  return decodeCamel(BTF_INFO, objInfo(fd, Buffer.alloc(BTF_INFO.size), what));
 }

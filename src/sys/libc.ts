@@ -1,8 +1,15 @@
 // The only place that binds libc through koffi. Everything that reaches the kernel goes through the
-// small set of functions declared here; they are loaded lazily so that parsing objects (which never
-// touches the kernel) works even where koffi cannot load libc.
-import koffi from 'koffi';
+// small set of functions declared here. koffi (a native addon) is loaded on the first call, not at
+// import: parsing objects, --help and `import 'sockaccel-ffi'` never load it.
+import { createRequire } from 'node:module';
 import { arch } from 'node:process';
+import type Koffi from 'koffi';
+
+let koffiModule: typeof Koffi | undefined;
+function koffi(): typeof Koffi {
+  koffiModule ??= createRequire(import.meta.url)('koffi') as typeof Koffi;
+  return koffiModule;
+}
 
 /** bpf(2) syscall numbers; libc has no wrapper for it, so we call syscall(2). */
 const BPF_SYSCALL_NR: Record<string, number> = {
@@ -35,8 +42,9 @@ let bound: Libc | undefined;
 export function libc(): Libc {
   if (bound) return bound;
   const nr = BPF_SYSCALL_NR[arch];
-  if (nr === undefined) throw new Error(`sockaccel-ffi: no bpf() syscall number known for architecture ${arch}`);
-  const lib = koffi.load('libc.so.6');
+  if (nr === undefined) throw new Error(`sockaccel-ffi: no bpf() syscall number is known for architecture ${arch}; supported: ${Object.keys(BPF_SYSCALL_NR).join(', ')}`);
+  const k = koffi();
+  const lib = k.load('libc.so.6');
   // syscall() is variadic in libc; koffi needs the variadic arguments typed at each call.
   const syscall = lib.func('long syscall(long number, ...)');
   const close = lib.func('int close(int fd)');
@@ -48,8 +56,8 @@ export function libc(): Libc {
     close: (fd) => close(fd),
     dupAtLeast: (fd, minFd) => fcntl(fd, F_DUPFD_CLOEXEC, 'int', minFd),
     mount: (source, target, fstype, flags) => mount(source, target, fstype, flags, null),
-    errno: () => koffi.errno(),
-    address: (buf) => koffi.address(buf),
+    errno: () => k.errno(),
+    address: (buf) => k.address(buf),
   };
   return bound;
 }

@@ -1,7 +1,10 @@
-// The one chokepoint for bpf(): every command of this package goes through `bpfCall`. The backend is
-// swappable so layers above can be unit-tested (and attrs inspected) without a kernel.
-import { Cmd } from './constants.js';
-import { Attr } from './attr.js';
+// The one chokepoint for bpf(): every command of this package goes through `bpfTry`. The backend is
+// swappable (tests run the layers above without a kernel), and observers — the --explain narration —
+// are bound to the operation that asked for them (AsyncLocalStorage), so two loads running at once in
+// one process narrate only their own calls.
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { Cmd } from '../uapi/enums.js';
+import type { Attr } from './attr.js';
 import { bpfError, Errno } from './errno.js';
 import { libc } from './libc.js';
 
@@ -23,18 +26,48 @@ export function setBpfBackend(next: BpfBackend): () => void {
   return () => { backend = prev; };
 }
 
-const CMD_NAMES: Record<number, string> = Object.fromEntries(Object.entries(Cmd).map(([k, v]) => [v, `BPF_${k}`]));
+const CMD_NAMES: Record<number, string> = {};
+for (const [k, v] of Object.entries(Cmd)) CMD_NAMES[v] ??= `BPF_${k}`;
 
 export function cmdName(cmd: number): string {
   return CMD_NAMES[cmd] ?? `bpf command ${cmd}`;
 }
 
-/** Observers of every bpf() call (the --explain narration). `full` is the Attr, for its pointer fields. */
-export type CallObserver = (cmd: number, attr: Buffer, result: SyscallResult, what: string, full?: Attr) => void;
-const observers = new Set<CallObserver>();
-export function observeCalls(o: CallObserver): () => void {
-  observers.add(o);
-  return () => { observers.delete(o); };
+/** One bpf() call as it happened, for observers. */
+export interface BpfCall {
+  cmd: number;
+  attr: Attr;
+  result: SyscallResult;
+  /** The object the call was about ("map sock_hash", "program x"). */
+  what: string;
+}
+export type CallObserver = (call: BpfCall) => void;
+
+interface ObserverContext { observers: readonly { key: unknown; observe: CallObserver }[] }
+
+// Created on first use: an operation that never asks for narration pays nothing for it.
+let context: AsyncLocalStorage<ObserverContext> | undefined;
+function contextStore(): AsyncLocalStorage<ObserverContext> {
+  context ??= new AsyncLocalStorage<ObserverContext>();
+  return context;
+}
+
+/**
+ * Run `work` (sync or async) with `observe` seeing every bpf() call it makes, and only those. `key`
+ * identifies the observer: nested calls with the same key (up → load, both narrating to one `say`)
+ * observe once.
+ */
+export function withCallObserver<T>(key: unknown, observe: CallObserver, work: () => T): T {
+  const store = contextStore();
+  const current = store.getStore()?.observers ?? [];
+  if (current.some((o) => o.key === key)) return work();
+  return store.run({ observers: [...current, { key, observe }] }, work);
+}
+
+/** Run `work` with no observer (the narrator's own calls, or reading back a status). */
+export function unobserved<T>(work: () => T): T {
+  if (!context?.getStore()) return work();
+  return context.run({ observers: [] }, work);
 }
 
 /** Run a bpf() command without throwing: the raw result and errno (EINTR retried). */
@@ -44,7 +77,8 @@ export function bpfTry(cmd: number, attr: Attr, what: string): SyscallResult {
   do {
     r = backend(cmd, attr.buf);
   } while (r.ret < 0 && r.errno === Errno.EINTR && ++tries < 5);
-  for (const o of observers) o(cmd, attr.buf, r, what, attr);
+  const observers = context?.getStore()?.observers;
+  if (observers) for (const o of observers) o.observe({ cmd, attr, result: r, what });
   return r;
 }
 

@@ -267,7 +267,7 @@ test('up, status, stats, verify, down on a test cgroup', async () => {
       assert.ok(busy.connections >= 2, `connections: ${busy.connections}`);
       const slow = cli(['down', '--pin-dir', pinDir, '--timeout', '1']);
       assert.is(slow.code, 1, slow.stderr);
-      assert.match(slow.stderr, /waiting for \d+ accelerated connections to close \(\d+s\/1s\)\.\.\./);
+      assert.match(slow.stderr, /waiting for \d+ sockets \(\d+ connections?\) to close \(\d+s\/1s\)\.\.\./);
       assert.match(slow.stderr, /down --force/);
       assert.match(slow.stdout, /draining/);
       assert.match(cli(['status', '--pin-dir', pinDir]).stdout, /^sockaccel: draining/);

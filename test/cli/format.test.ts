@@ -2,10 +2,11 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
+  upCommand,
   formatBytes, formatCount, formatDuration, formatRate, renderDoctor, renderDown, renderDownProgress, renderStats,
   renderStatsRates, renderStatus, renderVerify,
 } from '../../src/cli/format.js';
-import type { Stats, Status } from '../../src/sockaccel/types.js';
+import type { Stats, Status } from '../../src/accel/types.js';
 
 test('formatBytes', () => {
   assert.is(formatBytes(0), '0 B');
@@ -53,18 +54,26 @@ test('renderStatus: installed', () => {
   assert.match(text, /sock_ops:\s+program 41, attached to the cgroup with bpf_link 7/);
   assert.match(text, /sk_msg:\s+program 42, attached to map 11 with prog_attach/);
   assert.match(text, /maps:\s+sock_hash 11, passed 12, counters 13/);
-  assert.match(text, /connections:\s+3 sockets accelerated now \(room for 65,535\)/);
-  assert.match(text, /trace:\s+off \(turn on with: sudo sockaccel-ffi up --trace\)/);
+  assert.match(text, /accelerated:\s+3 sockets \(2 connections\) now \(room for 65,535 sockets\)/);
+  // The hint keeps the install's cgroup: copied literally it must not widen the install.
+  assert.match(text, /trace:\s+off \(turn on with: sudo sockaccel-ffi up --trace --cgroup \/sys\/fs\/cgroup\/unified\)/);
+});
+
+test('hints keep --cgroup and --pin-dir', () => {
+  const text = renderStatus({ ...upStatus, cgroup: '/sys/fs/cgroup/unified/app', pinDir: '/sys/fs/bpf/mine' });
+  assert.match(text, /turn on with: sudo sockaccel-ffi up --trace --cgroup \/sys\/fs\/cgroup\/unified\/app --pin-dir \/sys\/fs\/bpf\/mine\)/);
+  assert.match(renderStatus({ ...upStatus, trace: true, pinDir: '/sys/fs/bpf/mine' }), /read with: sudo sockaccel-ffi trace --pin-dir \/sys\/fs\/bpf\/mine/);
+  assert.is(upCommand({ pinDir: '/sys/fs/bpf/sockaccel', cgroup: undefined, trace: false }), 'sudo sockaccel-ffi up');
 });
 
 test('renderStatus: not installed, and draining', () => {
   const text = renderStatus({ up: false, pinDir: '/sys/fs/bpf/sockaccel' });
   assert.match(text, /not installed/);
-  assert.match(text, /install with: sudo sockaccel-ffi up$/);
+  assert.match(text, /install with: sudo sockaccel-ffi up   \(add --cgroup DIR to accelerate only that cgroup\)$/);
   assert.match(renderStatus({ up: false, pinDir: '/sys/fs/bpf/x' }), /up --pin-dir \/sys\/fs\/bpf\/x/);
   const draining = renderStatus({ ...upStatus, up: false, state: 'draining', sockops: undefined, connections: 1 });
   assert.match(draining, /^sockaccel: draining/);
-  assert.match(draining, /1 socket accelerated now/);
+  assert.match(draining, /1 socket \(1 connection\) now/);
   assert.not.match(draining, /sock_ops:/);
 });
 
@@ -116,9 +125,9 @@ test('renderDoctor', () => {
 test('renderDown and progress', () => {
   assert.match(renderDown({ wasUp: false, complete: true, remaining: 0, waitedMs: 0 }, '/p'), /not installed in \/p: nothing to do/);
   assert.match(renderDown({ wasUp: true, complete: true, remaining: 0, waitedMs: 0 }, '/p'), /^sockaccel: down \(detached and unpinned \/p\)$/);
-  assert.match(renderDown({ wasUp: true, complete: false, remaining: 2, waitedMs: 30000 }, '/p'), /2 accelerated connections still open after 30s/);
-  assert.is(renderDownProgress(3, 5000, 30000), 'waiting for 3 accelerated connections to close (5s/30s)...');
-  assert.is(renderDownProgress(1, 0, 30000), 'waiting for 1 accelerated connection to close (0s/30s)...');
+  assert.match(renderDown({ wasUp: true, complete: false, remaining: 2, waitedMs: 30000 }, '/p'), /2 sockets \(1 connection\) still accelerated after 30s/);
+  assert.is(renderDownProgress(3, 5000, 30000), 'waiting for 3 sockets (2 connections) to close (5s/30s)...');
+  assert.is(renderDownProgress(1, 0, 30000), 'waiting for 1 socket (1 connection) to close (0s/30s)...');
 });
 
 test.run();

@@ -2,9 +2,9 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { describeError, PRIVILEGE_FIX } from '../../src/cli/errors.js';
-import { BpfError, ObjectError } from '../../src/errors.js';
-import { checkBpffs, checkCgroup2, checkKernel, checkPrivileges, parseKernelRelease } from '../../src/sockaccel/doctor.js';
-import { findTracePipe, parseTraceLine } from '../../src/sockaccel/trace.js';
+import { BpfError, ObjectError, UsageError } from '../../src/errors.js';
+import { checkBpffs, checkCgroup2, checkKernel, checkPrivileges, parseKernelRelease } from '../../src/accel/doctor.js';
+import { findTracePipe, parseTraceLine } from '../../src/trace/trace-pipe.js';
 
 const m = (target: string, fstype: string) => ({ source: fstype, target, fstype });
 
@@ -44,17 +44,19 @@ test('cgroup2 and bpffs checks', () => {
 
 test('trace lines: ours are parsed, others ignored', () => {
   const raw = '          iperf3-8128    [001] d..31   856.174086: bpf_trace_printk: sockaccel: insert 0 [::1]:5201 > [::1]:40000 netns 3';
-  const l = parseTraceLine(raw)!;
+  const l = parseTraceLine(raw, 'sockaccel:')!;
   assert.is(l.message, 'sockaccel: insert 0 [::1]:5201 > [::1]:40000 netns 3');
   assert.is(l.task, 'iperf3');
   assert.is(l.pid, 8128);
   assert.is(l.cpu, 1);
   assert.is(l.timestamp, 856.174086);
-  const withTgid = parseTraceLine('  my-app-name-42 (   40) [000] ....  1.5: bpf_trace_printk: sockaccel: miss 0 x')!;
+  const withTgid = parseTraceLine('  my-app-name-42 (   40) [000] ....  1.5: bpf_trace_printk: sockaccel: miss 0 x', 'sockaccel:')!;
   assert.is(withTgid.task, 'my-app-name');
   assert.is(withTgid.pid, 42);
-  assert.is(parseTraceLine('   bash-1 [000] d..1 1.0: bpf_trace_printk: hello'), undefined);
-  assert.is(parseTraceLine('garbage sockaccel: odd')!.message, 'sockaccel: odd');
+  assert.is(parseTraceLine('   bash-1 [000] d..1 1.0: bpf_trace_printk: hello', 'sockaccel:'), undefined);
+  assert.is(parseTraceLine('garbage sockaccel: odd', 'sockaccel:')!.message, 'sockaccel: odd');
+  // Without a prefix every line is a program's output: the message is what bpf_printk printed.
+  assert.is(parseTraceLine('   bash-1 [000] d..1 1.0: bpf_trace_printk: hello')!.message, 'hello');
 });
 
 test('trace pipe lookup', () => {
@@ -67,10 +69,14 @@ test('trace pipe lookup', () => {
 });
 
 test('errors: what failed, then what to do; EPERM means privileges', () => {
-  const eperm = new BpfError('BPF_PROG_LOAD', 1, 'EPERM', 'BPF_PROG_LOAD failed for program x: EPERM', { hint: 'needs root' });
+  const eperm = new BpfError('BPF_PROG_LOAD', 1, 'EPERM', 'BPF_PROG_LOAD failed for program x: EPERM');
   assert.equal(describeError(eperm), ['error: BPF_PROG_LOAD failed for program x: EPERM', PRIVILEGE_FIX]);
-  const busy = new BpfError('up', 0, 'EBUSY', 'old install busy', { hint: 'run down --force' });
+  // An EPERM whose hint says more (root already, so lockdown) keeps its hint.
+  const locked = new BpfError('BPF_PROG_LOAD', 1, 'EPERM', 'BPF_PROG_LOAD failed for program x: EPERM', { hint: 'kernel lockdown' });
+  assert.equal(describeError(locked), ['error: BPF_PROG_LOAD failed for program x: EPERM', 'kernel lockdown']);
+  const busy = new UsageError('BUSY', 'old install busy', { hint: 'run down --force' });
   assert.equal(describeError(busy), ['error: old install busy', 'run down --force']);
+  assert.equal(describeError(new UsageError('NEEDS_PRIVILEGES', 'up needs privileges', { hint: 'x' })), ['error: up needs privileges', PRIVILEGE_FIX]);
   const withLog = new BpfError('BPF_PROG_LOAD', 13, 'EACCES', 'rejected', { hint: 'see the log', log: 'R1 invalid mem access' });
   assert.equal(describeError(withLog), ['error: rejected', 'see the log']);
   assert.ok(describeError(withLog, true).includes('R1 invalid mem access'));

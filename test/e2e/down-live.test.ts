@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { down, status } from '../../src/index.js';
+import { down, status } from '../../src/accel/index.js';
 import { cgroupAttachments, finished, freePort, listPins, startNodeClient, startNodeServer, startPyPeer, waitFor, withScope } from '../support/index.js';
 import { accelUp, MB, counters, note } from '../support/accel.js';
 

@@ -3,7 +3,7 @@
 // time. The same through the CLI, by exit codes and bpftool.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { down, status, up } from '../../src/index.js';
+import { down, status, up } from '../../src/accel/index.js';
 import { CLI, listPins, run, sockopsAttachments, withScope } from '../support/index.js';
 
 const t = suite('e2e: up/down idempotence');

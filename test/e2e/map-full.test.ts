@@ -5,7 +5,7 @@
 // counters report the failed inserts as "map full".
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { status } from '../../src/index.js';
+import { status } from '../../src/accel/index.js';
 import { finished, startNodeClient, startNodeServer, withScope } from '../support/index.js';
 import { accelUp, MB, fmt, note, statsDelta } from '../support/accel.js';
 

@@ -36,7 +36,7 @@ for (const verb of ['up', 'down'] as const) {
       const args = verb === 'up' ? ['up', '--cgroup', cgroup, '--pin-dir', pinDir] : ['down', '--pin-dir', pinDir];
       if (verb === 'down') {
         // Something must be installed for down to have anything to refuse.
-        const { up } = await import('../../src/index.js');
+        const { up } = await import('../../src/accel/index.js');
         await up({ cgroup, pinDir });
       }
       const u = unprivileged([process.execPath, CLI, ...args]);

@@ -8,7 +8,7 @@ import { BpfError, BpfObject } from '../../src/index.js';
 import { Btf } from '../../src/btf/index.js';
 import { sanitizeBtf, type BtfFeatures } from '../../src/btf/sanitize.js';
 import { btfProbeBlobs, probeBtfFeatures } from '../../src/load/btf-probe.js';
-import { VerifierError } from '../../src/load/verifier.js';
+import { VerifierError } from '../../src/errors.js';
 import { btfLoadTry } from '../../src/sys/commands.js';
 import { featureBlob } from '../unit/btf-kinds-blob.js';
 import { fixture, removePinDir, tempPinDir } from './helpers.js';

@@ -7,12 +7,11 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync } from 'nod
 import { release } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { BpfError, BpfMap, BpfObject, down, doctor, status, up } from '../../src/index.js';
-import { hasNetnsCookieInSockops, hasSockhash, hasSockmapLinks, overrideProbe, resetProbes } from '../../src/link/probe.js';
-import { AttachType } from '../../src/sys/constants.js';
-import { progDetach, progQuery } from '../../src/sys/commands.js';
-import { Errno } from '../../src/sys/errno.js';
-import { OBJ, SHIPPED_OBJECT } from '../../src/sockaccel/layout.js';
+import { BpfError, BpfMap, BpfObject, helperProbeName, hasMapType, hasSockmapLinks, mapAttachment, MapType, overrideProbe, ProgType, resetProbes, UsageError } from '../../src/index.js';
+import { down, doctor, hasNetnsCookieInSockops, status, up } from '../../src/accel/index.js';
+import { AttachType } from '../../src/uapi/enums.js';
+import { progQuery } from '../../src/sys/commands.js';
+import { OBJ, shippedObject } from '../../src/accel/layout.js';
 import { removePinDir, tempPinDir } from './helpers.js';
 
 const [major, minor] = release().split('.').map(Number);
@@ -40,8 +39,8 @@ const probes = suite('compat: probes');
 probes.after.each(() => resetProbes());
 
 probes(`the probes agree with the kernel's version (${release()})`, () => {
-  console.log(`  kernel ${release()}: sockmap links ${hasSockmapLinks()}, netns cookie in sock_ops ${hasNetnsCookieInSockops()}, sockhash ${hasSockhash()}`);
-  assert.is(hasSockhash(), true);
+  console.log(`  kernel ${release()}: sockmap links ${hasSockmapLinks()}, netns cookie in sock_ops ${hasNetnsCookieInSockops()}, sockhash ${hasMapType(MapType.SOCKHASH)}`);
+  assert.is(hasMapType(MapType.SOCKHASH), true);
   assert.is(hasSockmapLinks(), atLeast(6, 10), 'bpf_link on a SOCKHASH from 6.10');
   assert.is(hasNetnsCookieInSockops(), atLeast(5, 15), 'bpf_get_netns_cookie in sock_ops from 5.15');
 });
@@ -60,7 +59,7 @@ const attach = suite('compat: sk_msg on the SOCKHASH');
 attach.after.each(() => resetProbes());
 
 attach('the default method follows the probe; the attachment is there, and gone after detach', () => {
-  const loaded = BpfObject.open(SHIPPED_OBJECT).load();
+  const loaded = BpfObject.open(shippedObject()).load();
   try {
     const map = loaded.maps.get(OBJ.sockHash)!;
     const prog = loaded.programs.get(OBJ.msgProgram)!;
@@ -79,7 +78,7 @@ attach('the default method follows the probe; the attachment is there, and gone 
 });
 
 attach('PROG_ATTACH (the fallback before 6.10) attaches and PROG_DETACH detaches, on any kernel', () => {
-  const loaded = BpfObject.open(SHIPPED_OBJECT).load();
+  const loaded = BpfObject.open(shippedObject()).load();
   try {
     const map = loaded.maps.get(OBJ.sockHash)!;
     const prog = loaded.programs.get(OBJ.msgProgram)!;
@@ -90,12 +89,18 @@ attach('PROG_ATTACH (the fallback before 6.10) attaches and PROG_DETACH detaches
       assert.equal(sockmapProgIds(map), [prog.info().id]);
       link.detach();
       assert.equal(sockmapProgIds(map), []);
+      const again = mapAttachment(prog, map, AttachType.SK_MSG_VERDICT);
       try {
-        progDetach(map.fd, prog.fd, AttachType.SK_MSG_VERDICT, 'again');
-        assert.unreachable('a second PROG_DETACH finds nothing');
-      } catch (e) {
-        assert.instance(e, BpfError);
-        assert.is((e as BpfError).errno, Errno.ENOENT);
+        assert.is(again.detach({ ifAttached: true }), false, 'a second PROG_DETACH finds nothing (ifAttached)');
+        try {
+          again.detach();
+          assert.unreachable('a second PROG_DETACH finds nothing');
+        } catch (e) {
+          assert.instance(e, BpfError);
+          assert.is((e as BpfError).code, 'ENOENT');
+        }
+      } finally {
+        again.close();
       }
     } finally {
       link.close();
@@ -110,7 +115,7 @@ attach('method "link" where the kernel has no sockmap links: a clear error namin
     console.log(`  (kernel ${release()} has sockmap links: nothing to refuse here; the VM run on 6.1 checks this)`);
     return;
   }
-  const loaded = BpfObject.open(SHIPPED_OBJECT).load();
+  const loaded = BpfObject.open(shippedObject()).load();
   try {
     const map = loaded.maps.get(OBJ.sockHash)!;
     try {
@@ -144,9 +149,9 @@ async function upDown(forceFallback: boolean): Promise<void> {
     map = BpfMap.fromPin(join(pinDir, 'sock_hash'));
     assert.equal(sockmapProgIds(map), [r.status.msg!.programId]);
     const said: string[] = [];
-    const d = await down({ pinDir, timeoutMs: 5000, explain: (l) => said.push(l) });
+    const d = await down({ pinDir, timeoutMs: 5000, explain: (l: string) => said.push(l) });
     assert.ok(d.complete, 'down completes');
-    if (expected === 'prog_attach') assert.ok(said.some((l) => /detached sk_msg program from map sock_hash \(BPF_PROG_DETACH\)/.test(l)), said.join('\n'));
+    if (expected === 'prog_attach') assert.ok(said.some((l) => /detached program sockaccel_msg \(SK_MSG\) to map sock_hash \(SK_MSG_VERDICT\) \(BPF_PROG_DETACH\)/.test(l)), said.join('\n'));
     assert.equal(sockmapProgIds(map), [], 'down detached sk_msg from the map');
     assert.not.ok(existsSync(pinDir), 'and removed every pin');
     assert.is(status({ pinDir }).up, false);
@@ -166,18 +171,18 @@ accel('without bpf_get_netns_cookie in sock_ops (before 5.15): up refuses with "
   const cgroup = emptyCgroup();
   const pinDir = tempPinDir('compat');
   try {
-    overrideProbe('netns-cookie', false);
+    overrideProbe(helperProbeName(ProgType.SOCK_OPS, 'get_netns_cookie'), false);
     try {
       await up({ cgroup, pinDir });
       assert.unreachable('up must refuse');
     } catch (e) {
-      assert.instance(e, BpfError);
-      assert.is((e as BpfError).code, 'ENOTSUP');
+      assert.instance(e, UsageError);
+      assert.is((e as UsageError).code, 'NOT_SUPPORTED');
       assert.match((e as Error).message, /bpf_get_netns_cookie/);
-      assert.match((e as BpfError).hint ?? '', /needs Linux 5\.15 or newer/);
+      assert.match((e as UsageError).hint ?? '', /needs Linux 5\.15 or newer/);
     }
     assert.is(existsSync(pinDir) ? readdirSync(pinDir).length : 0, 0, 'nothing pinned');
-    const check = doctor().find((c) => c.name === 'netns-cookie')!;
+    const check = doctor().find((c: { name: string }) => c.name === 'netns-cookie')!;
     assert.is(check.ok, false);
     assert.match(check.fix ?? '', /5\.15/);
   } finally {

@@ -3,7 +3,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync } from 'node:fs';
-import { BpfError, BpfMap, BpfObject, BpfProgram, MapType } from '../../src/index.js';
+import { BpfError, BpfMap, BpfObject, BpfProgram, MapType, UsageError } from '../../src/index.js';
 import { fixture, openFds, removePinDir, tempPinDir } from './helpers.js';
 
 const PACKET = Buffer.alloc(64, 0xab);
@@ -176,7 +176,8 @@ maps('pin, reopen from the pin, and reuse pinned maps on the next load', () => {
       c.load({ pinMaps: dir });
       assert.unreachable('a mismatching pinned map must be refused');
     } catch (e) {
-      assert.instance(e, BpfError);
+      assert.instance(e, UsageError);
+      assert.is((e as UsageError).code, 'MISMATCH');
       assert.match((e as Error).message, /counters/);
       assert.match((e as Error).message, /max entries 4 pinned vs 5/);
     }

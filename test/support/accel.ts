@@ -1,6 +1,6 @@
 // Small helpers around the library's counters for assertions.
-import { stats, up } from '../../src/index.js';
-import type { Stats, UpOptions, UpResult } from '../../src/index.js';
+import { stats, up } from '../../src/accel/index.js';
+import type { Stats, UpOptions, UpResult } from '../../src/accel/index.js';
 
 /** `up`, against the BPF object in $SAE2E_OBJECT when set (to run the suite against another build,
  * e.g. a deliberately broken one, to check the tests can fail). */

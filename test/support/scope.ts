@@ -36,7 +36,7 @@ export class Scope {
     const dir = tempPinDir(name);
     this.defer(`down and remove ${dir}`, async () => {
       if (listPins(dir).length > 0) {
-        const { down } = await import('../../src/index.js');
+        const { down } = await import('../../src/accel/index.js');
         try {
           await down({ pinDir: dir, force: true, timeoutMs: 1000 });
         } finally {

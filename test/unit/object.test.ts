@@ -4,7 +4,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ObjectError } from '../../src/errors.js';
 import { parseObject, objectName } from '../../src/object/parse.js';
-import { AttachType, MapFlag, MapType, ProgType } from '../../src/sys/constants.js';
+import { AttachType, MapFlag, MapType, ProgType } from '../../src/uapi/enums.js';
 import { readElf } from '../../src/elf/index.js';
 import { fixturePath, readFixture, type FixtureName } from './fixtures.js';
 

@@ -3,7 +3,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ObjectError } from '../../src/errors.js';
 import { lookupSection, programKindOf } from '../../src/object/sections.js';
-import { AttachType, ProgType } from '../../src/sys/constants.js';
+import { AttachType, ProgType } from '../../src/uapi/enums.js';
 
 const cases: [string, number, number, string][] = [
   ['socket', ProgType.SOCKET_FILTER, 0, ''],

@@ -1,21 +1,19 @@
-// `trace`: stream the accelerator's trace lines (bpf_printk "sockaccel: ...") from the kernel's
-// trace pipe. The pipe is a tracefs file; reading it blocks until the kernel writes something, so we
-// open it O_NONBLOCK and poll: aborting then ends the stream at once, with no read stuck in a thread.
-// Reading consumes the lines: only one reader sees each one.
+// Reading bpf_printk output: the kernel's trace pipe (a tracefs file). Reading it blocks until the
+// kernel writes something, so we open it O_NONBLOCK and poll: aborting then ends the stream at once,
+// with no read stuck in a thread. Reading consumes the lines: only one reader sees each one.
 import { closeSync, constants, openSync, read, statSync } from 'node:fs';
-import { BpfError } from '../errors.js';
-import { readMounts } from '../sys/bpffs.js';
+import { BpfError, UsageError } from '../errors.js';
+import { readMounts, type Mount } from '../sys/bpffs.js';
 import { errnoName } from '../sys/errno.js';
 import { libc } from '../sys/libc.js';
 
 export const TRACEFS = '/sys/kernel/tracing';
 export const DEBUGFS_TRACING = '/sys/kernel/debug/tracing';
-export const TRACE_MARKER = 'sockaccel:';
 
 export interface TraceLine {
   /** The whole line, as the kernel wrote it. */
   raw: string;
-  /** From "sockaccel:" to the end. */
+  /** What the program printed: the text after "bpf_trace_printk: " (the whole line if absent). */
   message: string;
   /** Task name and pid, CPU and timestamp (seconds since boot), when the line has the usual layout. */
   task?: string;
@@ -31,9 +29,9 @@ export interface TraceOptions {
   pollMs?: number;
   /** Mount tracefs at /sys/kernel/tracing when no tracefs is mounted (default true). */
   mount?: boolean;
+  /** Only lines whose message starts with this (e.g. "sockaccel:"). */
+  prefix?: string;
 }
-
-type Mount = ReturnType<typeof readMounts>[number];
 
 /** False only when `path` surely does not exist (a directory we may not search counts as "maybe"). */
 function mayExist(path: string): boolean {
@@ -68,16 +66,16 @@ export function tracePipe(mount = true): string {
   const tracefs = mounts.filter((m) => m.fstype === 'tracefs').map((m) => m.target);
   if (tracefs.length && process.getuid?.() !== 0) {
     // tracefs hides its files from users who may not read them.
-    throw new BpfError('open', 13, 'EACCES', `cannot read the trace pipe under ${tracefs[0]}`, { hint: 'run as root: the trace pipe is readable by root only' });
+    throw new UsageError('NEEDS_PRIVILEGES', `cannot read the trace pipe under ${tracefs[0]}`, { hint: 'run as root: the trace pipe is readable by root only' });
   }
   if (tracefs.length) {
     // Mounted, but empty: mounting it again would not help.
-    throw new BpfError('trace', 2, 'ENOENT', `tracefs is mounted at ${tracefs.join(', ')} but has no trace_pipe`, {
-      hint: 'this kernel was built without ftrace (CONFIG_FTRACE), so bpf_printk lines cannot be read here; use stats instead',
+    throw new UsageError('NOT_SUPPORTED', `tracefs is mounted at ${tracefs.join(', ')} but has no trace_pipe`, {
+      hint: 'this kernel was built without ftrace (CONFIG_FTRACE), so bpf_printk lines cannot be read here',
     });
   }
   if (!mount || mountedByUs) {
-    throw new BpfError('trace', 2, 'ENOENT', 'no tracefs is mounted, so there is no trace pipe to read', {
+    throw new UsageError('NOT_SUPPORTED', 'no tracefs is mounted, so there is no trace pipe to read', {
       hint: `mount it: mount -t tracefs tracefs ${TRACEFS}`,
     });
   }
@@ -90,18 +88,22 @@ export function tracePipe(mount = true): string {
   }
   mountedByUs = true;
   const pipe = findTracePipe();
-  if (!pipe) throw new BpfError('trace', 2, 'ENOENT', `tracefs was mounted at ${TRACEFS} but has no trace_pipe`);
+  if (!pipe) throw new UsageError('NOT_SUPPORTED', `tracefs was mounted at ${TRACEFS} but has no trace_pipe`, { hint: 'this kernel was built without ftrace (CONFIG_FTRACE)' });
   return pipe;
 }
 
 // "  node-1234    [003] d..31  1234.567890: bpf_trace_printk: sockaccel: ..."
 const LINE = /^\s*(.+?)-(\d+)\s+(?:\(\s*[-\d]+\)\s+)?\[(\d+)\]\s+(?:\S{4,5}\s+)?(\d+\.\d+):/;
 
-/** Parse one trace_pipe line; undefined when it is not one of ours. */
-export function parseTraceLine(raw: string): TraceLine | undefined {
-  const at = raw.indexOf(TRACE_MARKER);
+const PRINTK = 'bpf_trace_printk: ';
+
+/** Parse one trace_pipe line; undefined when `prefix` is given and the message does not start with it. */
+export function parseTraceLine(raw: string, prefix = ''): TraceLine | undefined {
+  const p = raw.indexOf(PRINTK);
+  const message = (p >= 0 ? raw.slice(p + PRINTK.length) : raw).trimEnd();
+  const at = prefix ? message.indexOf(prefix) : 0;
   if (at < 0) return undefined;
-  const line: TraceLine = { raw, message: raw.slice(at).trimEnd() };
+  const line: TraceLine = { raw, message: message.slice(at) };
   const m = LINE.exec(raw);
   if (m) {
     line.task = m[1].trim();
@@ -130,10 +132,10 @@ function readChunk(fd: number, buf: Buffer): Promise<number> {
 }
 
 /**
- * Stream our trace lines to `onLine` until `signal` aborts. Resolves then (or throws when the pipe
- * cannot be opened: it needs root).
+ * Stream trace lines (bpf_printk output) to `onLine` until `signal` aborts. Resolves then (or throws
+ * when the pipe cannot be opened: it needs root).
  */
-export async function trace(onLine: (line: TraceLine) => void, opts: TraceOptions = {}): Promise<void> {
+export async function readTracePipe(onLine: (line: TraceLine) => void, opts: TraceOptions = {}): Promise<void> {
   const pipe = tracePipe(opts.mount ?? true);
   let fd: number;
   try {
@@ -168,7 +170,7 @@ export async function trace(onLine: (line: TraceLine) => void, opts: TraceOption
       const lines = pending.split('\n');
       pending = lines.pop() ?? '';
       for (const raw of lines) {
-        const line = parseTraceLine(raw);
+        const line = parseTraceLine(raw, opts.prefix);
         if (line) onLine(line);
       }
     }

@@ -2,7 +2,7 @@
 // calls (directly or not) is appended after it, once, and each call's imm is rewritten to the
 // callee's new position. BTF.ext records move with their functions.
 import { ObjectError } from '../errors.js';
-import { Pseudo } from '../sys/constants.js';
+import { Pseudo } from '../uapi/enums.js';
 import type { CoreRelo, FuncInfo, FunctionSpec, LineInfo, Relocation } from '../object/spec.js';
 
 export interface LinkedProgram {

@@ -1,9 +1,5 @@
 // `status` and `stats`: read what is pinned, ask the kernel for ids and counts. Read-only.
-import { BpfError } from '../errors.js';
-import { BpfLink } from '../link/link.js';
-import { BpfMap } from '../maps/map.js';
-import { BpfProgram } from '../programs/program.js';
-import { exists } from '../sys/bpffs.js';
+import { BpfLink, BpfMap, BpfProgram, pathExists as exists, UsageError } from '../index.js';
 import { readCounters, toStats } from './counters.js';
 import { pinPath, PIN_NAMES } from './layout.js';
 import { readRecord } from './record.js';
@@ -53,7 +49,7 @@ export function stats(opts: { pinDir?: string } = {}): Stats {
   const path = pinPath(pinDir, 'counters');
   const s = withPinned(BpfMap.fromPin, path, (m) => toStats(readCounters(m)));
   if (!s) {
-    throw new BpfError('stats', 2, 'ENOENT', `sockaccel is not up: no counters pinned at ${path}`, { hint: 'run `sockaccel-ffi up` first (or pass the --pin-dir it was installed with)' });
+    throw new UsageError('NOT_INSTALLED', `sockaccel is not up: no counters pinned at ${path}`, { hint: 'run `sockaccel-ffi up` first (or pass the --pin-dir it was installed with)' });
   }
   return s;
 }

@@ -3,10 +3,8 @@
 // not have them: the privileges check already fails in that case and says why.
 import { existsSync } from 'node:fs';
 import { release } from 'node:os';
-import { hasCgroupLinks, hasNetnsCookieInSockops, hasSockhash, hasSockmapLinks } from '../link/probe.js';
-import { DEFAULT_BPFFS, readMounts } from '../sys/bpffs.js';
-import { errnoName } from '../sys/errno.js';
-import { Cap, effectiveCaps, hasCap, privileged } from './privileges.js';
+import { Cap, DEFAULT_BPFFS, effectiveCaps, errnoName, hasCap, hasCgroupLinks, hasMapType, hasSockmapLinks, MapType, privileged, readMounts, type Mount } from '../index.js';
+import { hasNetnsCookieInSockops } from './up.js';
 import type { DoctorCheck } from './types.js';
 
 /** A check; `skipped` marks one that could not run (it needs privileges we do not have). */
@@ -17,7 +15,6 @@ export const MIN_KERNEL: readonly [number, number] = [5, 15];
 
 const NOT_CHECKED = 'not checked: needs root (run `sudo sockaccel-ffi doctor`)';
 
-type Mount = ReturnType<typeof readMounts>[number];
 
 /** "6.18.44-fc-v657" → [6, 18]; undefined when it does not start with two numbers. */
 export function parseKernelRelease(rel: string): [number, number] | undefined {
@@ -115,7 +112,7 @@ export function doctor(): DoctorCheckResult[] {
     checkBpffs(mounts, hasCap(caps, Cap.SYS_ADMIN)),
     checkCgroup2(mounts),
     checkBtf(existsSync('/sys/kernel/btf/vmlinux')),
-    probeCheck('sockhash', allowed, () => hasSockhash()
+    probeCheck('sockhash', allowed, () => hasMapType(MapType.SOCKHASH)
       ? { name: 'sockhash', ok: true, detail: 'the kernel creates BPF_MAP_TYPE_SOCKHASH maps' }
       : { name: 'sockhash', ok: false, detail: 'the kernel refused to create a SOCKHASH map', fix: 'use a kernel built with CONFIG_BPF_STREAM_PARSER=y (sockmap support)' }),
     probeCheck('netns-cookie', allowed, () => hasNetnsCookieInSockops()

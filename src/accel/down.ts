@@ -11,20 +11,11 @@
 // If connections are still open when the time is up, we stop after step 1 (state "draining") and
 // say so; `down` again finishes the job later, `force` does it now at the applications' risk.
 import { readdirSync, rmdirSync, rmSync } from 'node:fs';
-import { BpfLink, openDir } from '../link/link.js';
-import { BpfMap } from '../maps/map.js';
-import { BpfProgram } from '../programs/program.js';
-import { AttachType } from '../sys/constants.js';
-import { objGet, progDetach } from '../sys/commands.js';
-import { exists } from '../sys/bpffs.js';
-import { Errno } from '../sys/errno.js';
-import type { Fd } from '../sys/fd.js';
-import { BpfError } from '../errors.js';
+import { AttachType, BpfLink, BpfMap, BpfProgram, cgroupAttachment, mapAttachment, pathExists as exists, withNarration, type ProgAttachment } from '../index.js';
 import { pinPath, PIN_NAMES } from './layout.js';
 import { requirePrivileges } from './privileges.js';
 import { readRecord, writeRecord, type InstallRecord } from './record.js';
 import { DEFAULT_PIN_DIR, type DownOptions, type DownResult } from './types.js';
-import { withNarration } from '../sys/explain.js';
 
 const POLL_MS = 100;
 const PROGRESS_MS = 1000;
@@ -48,35 +39,51 @@ function detach(pinDir: string, linkName: 'sockopsLink' | 'msgLink', fallback: (
   fallback();
 }
 
-/** PROG_DETACH, ignoring "not attached" (a half-finished earlier down may have done it already). */
-function progDetachIfAttached(openTarget: () => Fd | undefined, progPath: string, attachType: number, what: string, say: (s: string) => void): void {
+/** PROG_DETACH of the pinned program, ignoring "not attached" (a half-finished earlier down may have done it already). */
+function progDetachIfAttached(progPath: string, attachment: (prog: BpfProgram) => ProgAttachment | undefined, say: (s: string) => void): void {
   if (!exists(progPath)) return;
-  const target = openTarget();
-  if (!target) return;
   const prog = BpfProgram.fromPin(progPath);
   try {
-    progDetach(target, prog.fd, attachType, what);
-    say(`detached ${what} (BPF_PROG_DETACH)`);
-  } catch (e) {
-    if (!(e instanceof BpfError && (e.errno === Errno.ENOENT || e.errno === Errno.EINVAL))) throw e;
+    const a = attachment(prog);
+    if (!a) return;
+    try {
+      if (a.detach({ ifAttached: true })) say(`detached ${a.description} (BPF_PROG_DETACH)`);
+    } finally {
+      a.close();
+    }
   } finally {
     prog.close();
-    target.close();
   }
 }
 
 function detachSockops(pinDir: string, record: InstallRecord | undefined, say: (s: string) => void): void {
   detach(pinDir, 'sockopsLink', () => {
     if (record?.sockopsMethod !== 'prog_attach' || !exists(record.cgroup)) return;
-    progDetachIfAttached(() => openDir(record.cgroup), pinPath(pinDir, 'sockopsProgram'), AttachType.CGROUP_SOCK_OPS, `sock_ops program from cgroup ${record.cgroup}`, say);
+    progDetachIfAttached(pinPath(pinDir, 'sockopsProgram'), (prog) => cgroupAttachment(prog, record.cgroup, AttachType.CGROUP_SOCK_OPS), say);
   }, say);
 }
 
 function detachMsg(pinDir: string, say: (s: string) => void): void {
   detach(pinDir, 'msgLink', () => {
     const mapPath = pinPath(pinDir, 'sockHash');
-    progDetachIfAttached(() => (exists(mapPath) ? objGet(mapPath, 'pinned map sock_hash') : undefined), pinPath(pinDir, 'msgProgram'), AttachType.SK_MSG_VERDICT, 'sk_msg program from map sock_hash', say);
+    if (!exists(mapPath)) return;
+    const map = BpfMap.fromPin(mapPath);
+    try {
+      progDetachIfAttached(pinPath(pinDir, 'msgProgram'), (prog) => mapAttachment(prog, map, AttachType.SK_MSG_VERDICT), say);
+    } finally {
+      map.close();
+    }
   }, say);
+}
+
+/** The pin dir and the parents `up` created for it, innermost first (installs from before that was recorded: the pin dir). */
+function dirsToRemove(pinDir: string, record: InstallRecord | undefined): string[] {
+  if (!record?.createdDirs) return [pinDir];
+  const created = record.createdDirs[0];
+  if (!created) return [];
+  const out: string[] = [];
+  for (let d = pinDir; d.length >= created.length && d.startsWith(created); d = d.slice(0, d.lastIndexOf('/'))) out.push(d);
+  return out;
 }
 
 /** Accelerated connections now: sockets in the SOCKHASH (0 when the map is gone). */
@@ -142,8 +149,15 @@ async function downSteps(opts: DownOptions): Promise<DownResult> {
       say(`unpinned ${path}`);
     }
   }
-  try {
-    if (readdirSync(pinDir).length === 0) rmdirSync(pinDir);
-  } catch { /* a directory shared with other pins stays */ }
+  // The pin dir, and the parents `up` created for it, go when empty (a dir shared with other pins stays).
+  for (const dir of dirsToRemove(pinDir, record)) {
+    try {
+      if (readdirSync(dir).length > 0) break;
+      rmdirSync(dir);
+      say(`removed the empty directory ${dir}`);
+    } catch {
+      break;
+    }
+  }
   return { wasUp: true, complete: true, remaining, waitedMs };
 }

@@ -4,8 +4,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
-import { BpfError } from '../errors.js';
-import { cgroupV2Root, moveSelfTo, ownCgroup } from './cgroup.js';
+import { cgroupV2Root, UsageError } from '../index.js';
+import { moveSelfTo, ownCgroup } from './cgroup.js';
 import { readRecord } from './record.js';
 import { stats } from './status.js';
 import { DEFAULT_PIN_DIR, type VerifyResult } from './types.js';
@@ -61,7 +61,7 @@ export async function verify(opts: { pinDir?: string; payloadBytes?: number } = 
   const pinDir = opts.pinDir ?? DEFAULT_PIN_DIR;
   const record = readRecord(pinDir);
   if (!record || record.state !== 'up') {
-    throw new BpfError('verify', 2, 'ENOENT', `sockaccel is not up in ${pinDir}`, { hint: 'run `sockaccel-ffi up` first (or pass the --pin-dir it was installed with)' });
+    throw new UsageError('NOT_INSTALLED', `sockaccel is not up in ${pinDir}`, { hint: 'run `sockaccel-ffi up` first (or pass the --pin-dir it was installed with)' });
   }
   const bytes = opts.payloadBytes ?? PAYLOAD;
   // Our sockets must belong to the accelerated cgroup: join it for the test, then go back.

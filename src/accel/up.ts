@@ -1,25 +1,24 @@
 // `up`: load the accelerator, pin it, attach it. Idempotent: the same settings again change nothing;
 // other settings (or another build of the object) replace the old install after it has drained.
+// Refuses when another install (another pin dir) already serves this cgroup, an ancestor or a
+// descendant of it: a socket can be in only one install's map, so the second would be silently dead.
 import { createHash } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
-import { BpfError } from '../errors.js';
-import { BpfObject } from '../object/object.js';
-import { BpfProgram } from '../programs/program.js';
-import type { BpfLink } from '../link/link.js';
-import { hasNetnsCookieInSockops, hasSockmapLinks } from '../link/probe.js';
-import { preparePinPath, exists } from '../sys/bpffs.js';
-import { resolveCgroup } from './cgroup.js';
-import { requirePrivileges } from './privileges.js';
+import { resolve } from 'node:path';
+import {
+  bpffsFor, BpfObject, BpfProgram, hasHelper, hasSockmapLinks, ObjectError, pathExists as exists, preparePinPath, ProgType,
+  unnarrated, UsageError, withNarration, type Attachment, narrateObject,
+} from '../index.js';
+import { cgroupContains, resolveCgroup } from './cgroup.js';
 import { down } from './down.js';
-import { OBJ, SHIPPED_OBJECT, VERSION, pinPath, PIN_NAMES, type PinName } from './layout.js';
-import { readRecord, writeRecord, type InstallRecord } from './record.js';
+import { OBJ, packageVersion, pinPath, PIN_NAMES, shippedObject, type PinName } from './layout.js';
+import { requirePrivileges } from './privileges.js';
+import { findInstalls, readRecord, writeRecord, type InstallRecord } from './record.js';
 import { status } from './status.js';
 import { DEFAULT_PIN_DIR, type UpOptions, type UpResult } from './types.js';
-import { withNarration, unnarrated } from '../sys/explain.js';
-import { narrateObject } from '../inspect/narrate.js';
 
 /** Everything that, when different, makes an install "other settings". */
-function sameInstall(a: InstallRecord, b: Omit<InstallRecord, 'installedAt' | 'sockopsMethod' | 'msgMethod' | 'state'>): boolean {
+function sameInstall(a: InstallRecord, b: Omit<InstallRecord, 'installedAt' | 'sockopsMethod' | 'msgMethod' | 'state' | 'createdDirs'>): boolean {
   return a.version === b.version && a.objectSha256 === b.objectSha256 && a.cgroup === b.cgroup
     && a.trace === b.trace && a.maxEntries === b.maxEntries;
 }
@@ -32,24 +31,49 @@ function complete(pinDir: string, r: InstallRecord): boolean {
   return needed.every((n) => exists(pinPath(pinDir, n)));
 }
 
+/** sock_ops and sk_msg programs may call bpf_get_netns_cookie from 5.15: our connection key needs it. */
+export function hasNetnsCookieInSockops(): boolean {
+  return hasHelper(ProgType.SOCK_OPS, 'get_netns_cookie');
+}
+
+/** A pin dir must be a directory of its own on bpffs: not the bpffs root, where our generic names would mix with others'. */
+function checkPinDir(pinDir: string): string {
+  const abs = resolve(pinDir);
+  const fs = bpffsFor(abs);
+  if (fs === abs) {
+    throw new UsageError('BAD_PATH', `--pin-dir ${pinDir} is the root of a bpffs mount`, { hint: `give a directory of its own below it, e.g. ${abs.replace(/\/$/, '')}/sockaccel` });
+  }
+  return abs;
+}
+
+/** Another install whose cgroup overlaps `cgroup` (the same, an ancestor or a descendant), if any. */
+function overlappingInstall(pinDir: string, cgroup: string): { pinDir: string; cgroup: string } | undefined {
+  for (const other of findInstalls()) {
+    if (resolve(other.pinDir) === pinDir) continue;
+    const c = other.record.cgroup;
+    if (cgroupContains(c, cgroup) || cgroupContains(cgroup, c)) return { pinDir: other.pinDir, cgroup: c };
+  }
+  return undefined;
+}
+
 export async function up(opts: UpOptions = {}): Promise<UpResult> {
-  // With explain, every bpf() call is narrated as it is made (sys/explain.ts).
+  // With explain, every bpf() call is narrated as it is made.
   return withNarration(opts.explain, () => upSteps(opts));
 }
 
 async function upSteps(opts: UpOptions): Promise<UpResult> {
   const say = opts.explain ?? (() => {});
-  const pinDir = opts.pinDir ?? DEFAULT_PIN_DIR;
+  const pinDir = checkPinDir(opts.pinDir ?? DEFAULT_PIN_DIR);
   const cgroup = resolveCgroup(opts.cgroup);
-  const objectPath = opts.objectPath ?? SHIPPED_OBJECT;
+  const objectPath = opts.objectPath ?? shippedObject();
   const objectBytes = readFileSync(objectPath);
   const obj = BpfObject.open(objectBytes, objectPath);
   if (opts.explain) narrateObject(objectBytes, objectPath, say);
   const sockHash = obj.maps.get(OBJ.sockHash);
-  if (!sockHash) throw new BpfError('up', 0, 'ENOENT', `${objectPath} has no map ${OBJ.sockHash}: is it the sockaccel object?`);
+  if (!sockHash) throw new ObjectError(objectPath, `has no map ${OBJ.sockHash}: it is not the sockaccel object`);
   const maxEntries = opts.maxEntries ?? sockHash.maxEntries;
   const wanted = {
-    version: VERSION,
+    version: packageVersion(),
     objectSha256: createHash('sha256').update(objectBytes).digest('hex'),
     cgroup,
     trace: !!opts.trace,
@@ -57,8 +81,6 @@ async function upSteps(opts: UpOptions): Promise<UpResult> {
   };
 
   requirePrivileges('up');
-  preparePinPath(pinPath(pinDir, 'record'), `pin directory ${pinDir}`);
-  let replaced = false;
   const old = readRecord(pinDir);
   if (old && sameInstall(old, wanted) && complete(pinDir, old)) {
     if (old.state === 'up') {
@@ -69,11 +91,18 @@ async function upSteps(opts: UpOptions): Promise<UpResult> {
     resumeTracking(pinDir, old, opts);
     return { changed: true, replaced: false, status: finalStatus(pinDir, say) };
   }
+  const other = overlappingInstall(pinDir, cgroup);
+  if (other) {
+    throw new UsageError('CONFLICT', `cgroup ${cgroup} is already served by the install in ${other.pinDir} (on ${other.cgroup})`, {
+      hint: `a socket can be accelerated by one install only: take that one down first (sockaccel-ffi down --pin-dir ${other.pinDir}), or use it`,
+    });
+  }
+  let replaced = false;
   if (old || leftovers(pinDir)) {
     say(old ? `an install with other settings is up in ${pinDir}: taking it down first` : `removing leftovers in ${pinDir}`);
     const r = await down({ pinDir, explain: opts.explain });
     if (!r.complete) {
-      throw new BpfError('up', 0, 'EBUSY', `the old install in ${pinDir} still has ${r.remaining} accelerated connection(s) open, so it cannot be replaced safely yet`, {
+      throw new UsageError('BUSY', `the old install in ${pinDir} still has ${r.remaining} accelerated connection(s) open, so it cannot be replaced safely yet`, {
         hint: 'run up again once they have closed, or run down --force first',
       });
     }
@@ -81,11 +110,12 @@ async function upSteps(opts: UpOptions): Promise<UpResult> {
   }
 
   if (!hasNetnsCookieInSockops()) {
-    throw new BpfError('up', 0, 'ENOTSUP', 'this kernel does not let sock_ops programs call bpf_get_netns_cookie', {
+    throw new UsageError('NOT_SUPPORTED', 'this kernel does not let sock_ops programs call bpf_get_netns_cookie', {
       hint: 'sockaccel needs Linux 5.15 or newer (the connection key includes the network namespace)',
     });
   }
 
+  const { createdDir } = preparePinPath(pinPath(pinDir, 'record'), `pin directory ${pinDir}`);
   obj.setGlobal(OBJ.traceSwitch, opts.trace ? 1 : 0);
   // The order marks must always find room: keep `passed` at least as large as the socket map.
   const passed = obj.maps.get(OBJ.passed);
@@ -94,7 +124,7 @@ async function upSteps(opts: UpOptions): Promise<UpResult> {
   say(`loading ${objectPath}`);
   const loaded = obj.load({ explain: opts.explain });
   const done: (() => void)[] = [];
-  const links: BpfLink[] = [];
+  const links: Attachment[] = [];
   try {
     const msg = loaded.programs.get(OBJ.msgProgram)!;
     const sockops = loaded.programs.get(OBJ.sockopsProgram)!;
@@ -124,7 +154,10 @@ async function upSteps(opts: UpOptions): Promise<UpResult> {
     say(`attached ${sockopsLink.description} with ${sockopsLink.method}`);
     if (sockopsLink.method === 'link') pin('sockopsLink', sockopsLink);
 
-    writeRecord(pinDir, { ...wanted, sockopsMethod: sockopsLink.method, msgMethod: msgLink.method, installedAt: new Date().toISOString(), state: 'up' });
+    writeRecord(pinDir, {
+      ...wanted, sockopsMethod: sockopsLink.method, msgMethod: msgLink.method, installedAt: new Date().toISOString(), state: 'up',
+      createdDirs: createdDir ? [createdDir] : [],
+    });
     done.push(() => rmSync(pinPath(pinDir, 'record'), { force: true }));
   } catch (e) {
     // Undo in reverse order: detach before unpinning, so nothing is left attached.

@@ -1,11 +1,9 @@
-// BpfObject: an object file opened and parsed (no kernel), whose specs the caller may adjust before
-// load() puts it into the kernel.
+// BpfObject: an object file opened and parsed by the pure object layer (no kernel), whose specs the
+// caller may adjust before load() puts it into the kernel — libbpf's open/load split.
 import { readFileSync } from 'node:fs';
 import { ObjectError } from '../errors.js';
-import { loadObject, type LoadedObject, type LoadOptions } from '../load/load.js';
-import { parseObject } from './parse.js';
-import { setGlobal } from './globals.js';
-import type { FunctionSpec, GlobalSpec, MapSpec, ObjectSpec, ProgramSpec } from './spec.js';
+import { parseObject, setGlobal, type FunctionSpec, type GlobalSpec, type MapSpec, type ObjectSpec, type ProgramSpec } from '../object/index.js';
+import { loadObject, type LoadedObject, type LoadOptions } from './load.js';
 
 export class BpfObject {
   readonly spec: ObjectSpec;
@@ -23,7 +21,7 @@ export class BpfObject {
       try {
         buf = readFileSync(source);
       } catch (e) {
-        throw new ObjectError(file, `cannot read the object file: ${(e as Error).message}`);
+        throw new ObjectError(file, `cannot read the object file: ${(e as Error).message}`, { cause: e });
       }
     } else {
       file = name ?? '<buffer>';

@@ -1,7 +1,7 @@
 // Map relocations: each ld_imm64 (two instruction slots) that refers to a map gets the map's fd in
 // the first slot's imm; for global data the second slot's imm carries the offset into the value.
 import { ObjectError } from '../errors.js';
-import { Pseudo } from '../sys/constants.js';
+import { Pseudo } from '../uapi/enums.js';
 import type { Relocation } from '../object/spec.js';
 
 const LD_IMM64 = 0x18;

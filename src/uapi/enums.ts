@@ -1,5 +1,6 @@
-// Numbers from the kernel UAPI header include/uapi/linux/bpf.h (Debian linux-libc-dev 6.1), named as
-// there without their prefix. Generated from that header; values newer than it are added by hand.
+// Numbers from the kernel UAPI (include/uapi/linux/bpf.h), named as there without their prefix.
+// The enums were generated from the BTF of Linux 6.18 (union bpf_attr's enums in /sys/kernel/btf/vmlinux);
+// test/kernel/abi.test.ts checks every value against the running kernel's BTF. Pure data: no imports.
 
 /** enum bpf_cmd: the bpf() command numbers. */
 export const Cmd = {
@@ -40,9 +41,11 @@ export const Cmd = {
   ITER_CREATE: 33,
   LINK_DETACH: 34,
   PROG_BIND_MAP: 35,
+  TOKEN_CREATE: 36,
+  PROG_STREAM_READ_BY_FD: 37,
 } as const;
 
-/** enum bpf_map_type. */
+/** enum bpf_map_type: map types. */
 export const MapType = {
   UNSPEC: 0,
   HASH: 1,
@@ -76,9 +79,11 @@ export const MapType = {
   TASK_STORAGE: 29,
   BLOOM_FILTER: 30,
   USER_RINGBUF: 31,
+  CGRP_STORAGE: 32,
+  ARENA: 33,
 } as const;
 
-/** enum bpf_prog_type. */
+/** enum bpf_prog_type: program types. */
 export const ProgType = {
   UNSPEC: 0,
   SOCKET_FILTER: 1,
@@ -112,9 +117,10 @@ export const ProgType = {
   LSM: 29,
   SK_LOOKUP: 30,
   SYSCALL: 31,
+  NETFILTER: 32,
 } as const;
 
-/** enum bpf_attach_type. */
+/** enum bpf_attach_type: attach types (expected_attach_type, PROG_ATTACH, LINK_CREATE). */
 export const AttachType = {
   CGROUP_INET_INGRESS: 0,
   CGROUP_INET_EGRESS: 1,
@@ -160,9 +166,23 @@ export const AttachType = {
   PERF_EVENT: 41,
   TRACE_KPROBE_MULTI: 42,
   LSM_CGROUP: 43,
+  STRUCT_OPS: 44,
+  NETFILTER: 45,
+  TCX_INGRESS: 46,
+  TCX_EGRESS: 47,
+  TRACE_UPROBE_MULTI: 48,
+  CGROUP_UNIX_CONNECT: 49,
+  CGROUP_UNIX_SENDMSG: 50,
+  CGROUP_UNIX_RECVMSG: 51,
+  CGROUP_UNIX_GETPEERNAME: 52,
+  CGROUP_UNIX_GETSOCKNAME: 53,
+  NETKIT_PRIMARY: 54,
+  NETKIT_PEER: 55,
+  TRACE_KPROBE_SESSION: 56,
+  TRACE_UPROBE_SESSION: 57,
 } as const;
 
-/** enum bpf_link_type. */
+/** enum bpf_link_type: bpf_link types (bpf_link_info.type). */
 export const LinkType = {
   UNSPEC: 0,
   RAW_TRACEPOINT: 1,
@@ -174,13 +194,12 @@ export const LinkType = {
   PERF_EVENT: 7,
   KPROBE_MULTI: 8,
   STRUCT_OPS: 9,
+  NETFILTER: 10,
+  TCX: 11,
+  UPROBE_MULTI: 12,
+  NETKIT: 13,
+  SOCKMAP: 14,
 } as const;
-
-/** Reverse lookup: the UAPI name of a number in one of the enums above, e.g. enumName(MapType, 18) → "SOCKHASH". */
-export function enumName(e: Record<string, number>, value: number): string {
-  for (const [k, v] of Object.entries(e)) if (v === value) return k;
-  return `unknown(${value})`;
-}
 
 /** Map creation flags (BPF_F_* for BPF_MAP_CREATE). */
 export const MapFlag = {
@@ -197,19 +216,44 @@ export const MapFlag = {
   MMAPABLE: 1 << 10,
   PRESERVE_ELEMS: 1 << 11,
   INNER_MAP: 1 << 12,
+  LINK: 1 << 13,
+  PATH_FD: 1 << 14,
+  VTYPE_BTF_OBJ_FD: 1 << 15,
+  TOKEN_FD: 1 << 16,
+  SEGV_ON_FAULT: 1 << 17,
+  NO_USER_CONV: 1 << 18,
 } as const;
 
-/** Flags for BPF_MAP_UPDATE_ELEM. */
+/** Flags for BPF_MAP_UPDATE_ELEM and the batch commands' elem_flags. */
 export const UpdateFlag = { ANY: 0, NOEXIST: 1, EXIST: 2, LOCK: 4 } as const;
 
-/** Flags for BPF_PROG_ATTACH on cgroups. */
-export const AttachFlag = { ALLOW_OVERRIDE: 1, ALLOW_MULTI: 2, REPLACE: 4 } as const;
+/** Flags for BPF_PROG_ATTACH / BPF_LINK_CREATE on cgroups (and mprog targets). */
+export const AttachFlag = { ALLOW_OVERRIDE: 1, ALLOW_MULTI: 2, REPLACE: 4, BEFORE: 8, AFTER: 16, ID: 32, LINK: 1 << 13 } as const;
+
+/** BPF_PROG_LOAD prog_flags. */
+export const ProgFlag = { STRICT_ALIGNMENT: 1, ANY_ALIGNMENT: 2, TEST_RND_HI32: 4, TEST_STATE_FREQ: 8, SLEEPABLE: 16, XDP_HAS_FRAGS: 32, TEST_REG_INVARIANTS: 128 } as const;
+
+/** BPF_PROG_QUERY query_flags. */
+export const QueryFlag = { EFFECTIVE: 1 } as const;
+
+/** BPF_OBJ_GET / *_GET_FD_BY_ID open flags (file_flags, open_flags). */
+export const ObjFlag = { RDONLY: 1 << 3, WRONLY: 1 << 4 } as const;
 
 /** Source-register markers on ld_imm64 and call instructions (BPF_PSEUDO_*). */
 export const Pseudo = { MAP_FD: 1, MAP_VALUE: 2, BTF_ID: 3, FUNC: 4, MAP_IDX: 5, MAP_IDX_VALUE: 6, CALL: 1, KFUNC_CALL: 2 } as const;
 
-/** File flags for BPF_OBJ_GET. */
-export const ObjFlag = { RDONLY: 1 << 3, WRONLY: 1 << 4 } as const;
+/** The UAPI name of a number in one of the enums above: enumName(MapType, 18) → "SOCKHASH". */
+export function enumName(e: Readonly<Record<string, number>>, value: number): string {
+  for (const [k, v] of Object.entries(e)) if (v === value) return k;
+  return `unknown(${value})`;
+}
 
-/** The largest union bpf_attr we fill. Kernels reject non-zero bytes they do not know (E2BIG). */
-export const ATTR_SIZE = 144;
+/** Names of the bits set in `value` ("NO_PREALLOC|RDONLY_PROG"), or "0". */
+export function flagNames(flags: Readonly<Record<string, number>>, value: number): string {
+  if (!value) return '0';
+  const names: string[] = [];
+  let rest = value >>> 0;
+  for (const [k, v] of Object.entries(flags)) if (v && (rest & v) === v) { names.push(k); rest &= ~v; }
+  if (rest) names.push(`0x${rest.toString(16)}`);
+  return names.join('|');
+}

@@ -1,5 +1,5 @@
 // The accelerator's public shapes: options and results of up / down / status / stats / verify / doctor.
-import type { AttachMethod } from '../link/link.js';
+import type { AttachMethod } from '../index.js';
 
 export const DEFAULT_PIN_DIR = '/sys/fs/bpf/sockaccel';
 

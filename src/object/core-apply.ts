@@ -7,7 +7,7 @@ import type { Btf } from '../btf/btf.js';
 import { CoreError, coreKindName, resolveCoreRelocation, type CoreResult, type TargetSource } from '../btf/core.js';
 import { ObjectError } from '../errors.js';
 import type { CoreRelo } from '../object/spec.js';
-import { VerifierError } from './verifier.js';
+import { VerifierError } from '../errors.js';
 
 /** The invalid helper id libbpf poisons with: 0xbad2310, "bad relo". */
 export const POISON_IMM = 195896080;

@@ -1,6 +1,6 @@
 // The counters map: one PERCPU_ARRAY element holding a struct of __u64, in the order that
 // bpf/sockaccel.bpf.c declares (struct counters). Userspace sums each field over the CPUs.
-import { BpfMap } from '../maps/map.js';
+import type { BpfMap } from '../index.js';
 import type { Stats } from './types.js';
 
 /** Field order of struct counters in bpf/sockaccel.bpf.c. Keep in sync with the C. */

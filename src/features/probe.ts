@@ -1,0 +1,124 @@
+// Feature probes: ask the running kernel, with tiny throwaway objects, whether it has a feature.
+// Each answer is computed once per process (tests can override or forget answers).
+import { mkdirSync, openSync, rmdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { callHelper, encode, exit, movR0 } from '../asm/encode.js';
+import { helperId } from '../asm/helpers.js';
+import { UsageError } from '../errors.js';
+import { linkCreateTry, mapCreate, mapCreateTry, progLoadTry } from '../sys/commands.js';
+import { Errno } from '../sys/errno.js';
+import { Fd } from '../sys/fd.js';
+import { AttachType, enumName, MapType, ProgType } from '../uapi/enums.js';
+
+const cache = new Map<string, boolean>();
+
+function once(name: string, probe: () => boolean): boolean {
+  let v = cache.get(name);
+  if (v === undefined) {
+    v = probe();
+    cache.set(name, v);
+  }
+  return v;
+}
+
+function loadTiny(type: number, expectedAttachType: number, body: Buffer, what: string): Fd | undefined {
+  return progLoadTry({ prog_type: type, insn_cnt: body.length / 8, insns: body, license: 'GPL', prog_name: 'probe', expected_attach_type: expectedAttachType }, what).fd;
+}
+
+function sockhash(what: string): Fd {
+  return mapCreate({ map_type: MapType.SOCKHASH, key_size: 4, value_size: 8, max_entries: 1, map_name: 'probe' }, what);
+}
+
+/** Whether the kernel creates maps of this type (a one-entry map with plain sizes). */
+export function hasMapType(type: number): boolean {
+  return once(`map:${type}`, () => {
+    const special = type === MapType.SOCKHASH || type === MapType.SOCKMAP ? { key_size: 4, value_size: 8 }
+      : type === MapType.RINGBUF ? { key_size: 0, value_size: 0, max_entries: 4096 }
+      : type === MapType.QUEUE || type === MapType.STACK ? { key_size: 0, value_size: 4 }
+      : { key_size: 4, value_size: 4 };
+    const r = mapCreateTry({ map_type: type, max_entries: 1, ...special, map_name: 'probe' }, `probe map (${enumName(MapType, type)})`);
+    r.fd?.close();
+    return r.fd !== undefined;
+  });
+}
+
+/**
+ * Whether programs of `progType` may call the helper `helper` (a name as in bpf_helpers.h without
+ * the bpf_ prefix, e.g. "get_netns_cookie"): the verifier is asked with a two-instruction program.
+ */
+export function hasHelper(progType: number, helper: string, expectedAttachType = 0): boolean {
+  const id = helperId(helper);
+  if (id === undefined) throw new UsageError('BAD_ARGUMENT', `unknown BPF helper "${helper}"`, { hint: 'use the name from bpf_helpers.h without the bpf_ prefix, e.g. "get_netns_cookie"' });
+  return once(`helper:${progType}:${id}:${expectedAttachType}`, () => {
+    const fd = loadTiny(progType, expectedAttachType, encode([callHelper(id), movR0(1), exit()]), `probe program (${enumName(ProgType, progType)} calling bpf_${helper})`);
+    fd?.close();
+    return fd !== undefined;
+  });
+}
+
+/** bpf_link on a SOCKMAP/SOCKHASH for sk_msg (kernel 6.10+). Otherwise PROG_ATTACH on the map. */
+export function hasSockmapLinks(): boolean {
+  return once('sockmap-links', () => {
+    const prog = loadTiny(ProgType.SK_MSG, AttachType.SK_MSG_VERDICT, encode([movR0(1), exit()]), 'probe program (sk_msg)');
+    if (!prog) return false;
+    let map: Fd | undefined;
+    try {
+      map = sockhash('probe map (sockhash)');
+      const r = linkCreateTry({ prog_fd: prog.value, target_fd: map.value, attach_type: AttachType.SK_MSG_VERDICT }, 'probe link (sk_msg on sockhash)');
+      r.fd?.close();
+      return r.fd !== undefined;
+    } catch {
+      return false;
+    } finally {
+      map?.close();
+      prog.close();
+    }
+  });
+}
+
+/**
+ * bpf_link on cgroups (5.7+). Probed on a fresh, empty child cgroup of `cgroupRoot` that is removed
+ * again: a probe must never attach anything, even briefly, where real processes live.
+ */
+export function hasCgroupLinks(cgroupRoot: string): { ok: boolean; errno: number } {
+  const prog = loadTiny(ProgType.SOCK_OPS, 0, encode([movR0(1), exit()]), 'probe program (sock_ops)');
+  if (!prog) return { ok: false, errno: Errno.EPERM };
+  const dir = join(cgroupRoot, `sockaccel-probe-${process.pid}`);
+  let cgroup: Fd | undefined;
+  try {
+    mkdirSync(dir);
+    cgroup = new Fd(openSync(dir, 'r'));
+    const r = linkCreateTry({ prog_fd: prog.value, target_fd: cgroup.value, attach_type: AttachType.CGROUP_SOCK_OPS }, 'probe link (sock_ops on an empty cgroup)');
+    r.fd?.close();
+    return { ok: r.fd !== undefined, errno: r.errno };
+  } finally {
+    cgroup?.close();
+    prog.close();
+    try { rmdirSync(dir); } catch { /* not created */ }
+  }
+}
+
+/** Errnos that mean "this kernel has no such link type" rather than a real failure. */
+export function isLinkUnsupported(errno: number): boolean {
+  return errno === Errno.EINVAL || errno === Errno.EOPNOTSUPP || errno === Errno.ENOTSUPP || errno === Errno.E2BIG;
+}
+
+/**
+ * Tests only: answer `value` for a probe instead of asking the kernel (undefined: ask it again), so
+ * the paths of kernels that lack a feature are tested on any kernel. Names: "sockmap-links",
+ * "map:<type>", "helper:<progType>:<helperId>:<attachType>".
+ */
+export function overrideProbe(name: string, value: boolean | undefined): void {
+  if (value === undefined) cache.delete(name);
+  else cache.set(name, value);
+}
+
+/** Forget cached answers (tests). */
+export function resetProbes(): void {
+  cache.clear();
+}
+
+/** The overrideProbe() name of a hasHelper() answer. */
+export function helperProbeName(progType: number, helper: string, expectedAttachType = 0): string {
+  return `helper:${progType}:${helperId(helper)}:${expectedAttachType}`;
+}
