@@ -15,7 +15,7 @@ import { down, up } from '../src/accel/index.js';
 import { shippedObject, OBJ } from '../src/accel/layout.js';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
-const CLI = join(REPO, 'dist', 'src', 'cli', 'main.js');
+const CLI = join(REPO, 'dist', 'pkg', 'cli.js');
 const rounds = Math.min(Math.max(Number(process.argv[2] ?? 11), 1), 100);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const ms = (x: number) => x.toFixed(1).padStart(8);

@@ -19,10 +19,15 @@ export function shippedObject(): string {
   return join(packageRoot(), 'bpf', 'sockaccel.bpf.o');
 }
 
+/** Set by the bundler (tools/bundle.mjs); undefined when running the plain compiled sources. */
+declare const __SOCKACCEL_VERSION__: string | undefined;
+
 let version: string | undefined;
-/** The package version (package.json), read on first use. */
+/** The package version: built into the bundles, else read from package.json on first use. */
 export function packageVersion(): string {
-  version ??= (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
+  version ??= typeof __SOCKACCEL_VERSION__ === 'string'
+    ? __SOCKACCEL_VERSION__
+    : (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
   return version;
 }
 

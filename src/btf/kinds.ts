@@ -29,7 +29,6 @@ export const BtfKind = {
   TYPE_TAG: 18,
   ENUM64: 19,
 } as const;
-export type BtfKindNumber = (typeof BtfKind)[keyof typeof BtfKind];
 
 export function btfKindName(kind: number): string {
   for (const [name, value] of Object.entries(BtfKind)) if (value === kind) return name;

@@ -2,7 +2,7 @@
 // types, and throws plain Error/AssertionError (or TypeError/RangeError) on bad input, so callers
 // must wrap it. Its ELF64 sh_addralign and sh_entsize are read at the wrong offsets (46/54 instead
 // of 48/56): never use those two fields.
-import { createRequire } from 'node:module';
+import elfyModule from 'elfy';
 
 export interface ElfyHeader {
   class: string;
@@ -33,8 +33,7 @@ interface Elfy {
   constants: { sectType: Record<string, string>; sectFlags: Record<string, string> };
 }
 
-const require = createRequire(import.meta.url);
-export const elfy: Elfy = require('elfy');
+export const elfy = elfyModule as Elfy;
 
 const sectionTypeNumbers = new Map(Object.entries(elfy.constants.sectType).map(([num, name]) => [name, Number(num)]));
 const sectionFlagBits = new Map(Object.entries(elfy.constants.sectFlags).map(([bit, name]) => [name, Number(bit)]));

@@ -34,6 +34,3 @@ export function parseRelocations(file: string, rel: ElfSection, sections: ElfSec
   return out;
 }
 
-export function isRelocationSection(section: ElfSection): boolean {
-  return section.type === SectionType.REL;
-}

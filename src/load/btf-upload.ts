@@ -3,7 +3,7 @@
 // loads without BTF when nothing needs it (and says so once), or throws `btfNeededError`.
 import type { Btf } from '../btf/btf.js';
 import { featuresUsed, sanitizeBtf, type BtfFeatures } from '../btf/sanitize.js';
-import { BpfError } from '../errors.js';
+import { BpfError, ObjectError, UsageError } from '../errors.js';
 import { btfLoadTry } from '../sys/commands.js';
 import { errnoName } from '../sys/errno.js';
 import type { Fd } from '../sys/fd.js';
@@ -21,6 +21,8 @@ export interface UploadedBtf {
   features?: BtfFeatures;
   /** Why there is no fd (the kernel's words and its BTF log's last line, or a fix-up problem). */
   reason?: string;
+  /** When the kernel refused the upload itself: its errno (0 for a fix-up problem or a kernel without BTF). */
+  errno?: number;
 }
 
 export function uploadBtf(btf: Btf, problems: readonly string[] | undefined, file: string): UploadedBtf {
@@ -38,12 +40,19 @@ export function uploadBtf(btf: Btf, problems: readonly string[] | undefined, fil
   const end = log.indexOf(0);
   const text = log.toString('utf8', 0, end < 0 ? log.length : end).trim();
   const last = text.split('\n').filter((l) => l.trim()).slice(-2).join(' / ');
-  return { funcInfo: false, rewrites, features, reason: `BPF_BTF_LOAD refused it with ${errnoName(again.errno || r.errno)}${last ? `: ${last}` : ''}` };
+  const errno = again.errno || r.errno;
+  return { funcInfo: false, rewrites, features, errno, reason: `BPF_BTF_LOAD refused it with ${errnoName(errno)}${last ? `: ${last}` : ''}` };
 }
 
-/** The error when something in the object cannot work without the BTF the kernel refused. */
-export function btfNeededError(file: string, needs: string, reason: string): BpfError {
-  return new BpfError('BPF_BTF_LOAD', 0, 'ENOBTF', `${file}: ${needs}, but its BTF could not be loaded: ${reason}`, {
-    hint: 'rebuild the object with clang -g (and a clang/kernel pair that agree on BTF), or remove the program that needs BTF from obj.programs',
-  });
+/**
+ * The error when something in the object cannot work without the BTF that could not be loaded: the
+ * kernel's refusal (BpfError, its errno), the object's BTF (ObjectError), or a kernel without BTF.
+ */
+export function btfNeededError(file: string, needs: string, btf: Pick<UploadedBtf, 'reason' | 'errno'> | undefined): BpfError | ObjectError | UsageError {
+  if (!btf) return new ObjectError(file, `${needs}, but the object has no .BTF section: build it with clang -g`);
+  const message = `${needs}, but its BTF could not be loaded: ${btf.reason}`;
+  const hint = 'rebuild the object with clang -g (and a clang/kernel pair that agree on BTF), or leave the program that needs BTF out of the load';
+  if (btf.errno) return new BpfError('BPF_BTF_LOAD', btf.errno, errnoName(btf.errno), `${file}: ${message}`, { hint });
+  if (btf.reason?.startsWith('this kernel')) return new UsageError('NOT_SUPPORTED', `${file}: ${message}`, { hint });
+  return new ObjectError(file, `${message}; ${hint}`, { section: '.BTF' });
 }

@@ -101,7 +101,8 @@ function loadObjectSteps(spec: ObjectSpec, options: LoadOptions): LoadedObject {
     const reason = btf?.reason ?? (spec.btf ? 'this kernel does not know BTF FUNC records' : 'the object has no .BTF section (build with clang -g)');
     if (needy) {
       btf?.fd?.close();
-      throw btfNeededError(spec.file, `program ${needy.prog.name} passes ${needy.linked.callbacks.join(', ')} as a callback (bpf_loop, bpf_for_each_map_elem, timers), which the kernel accepts only with BTF func_info`, reason);
+      throw btfNeededError(spec.file, `program ${needy.prog.name} passes ${needy.linked.callbacks.join(', ')} as a callback (bpf_loop, bpf_for_each_map_elem, timers), which the kernel accepts only with BTF func_info`,
+        btf ?? (spec.btf ? { reason } : undefined));
     }
     if (spec.btf) {
       const line = `${spec.file}: loading without BTF (no typed maps, no source lines in verifier errors): ${reason}`;

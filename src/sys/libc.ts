@@ -4,6 +4,7 @@
 import { createRequire } from 'node:module';
 import { arch } from 'node:process';
 import type Koffi from 'koffi';
+import { UsageError } from '../errors.js';
 
 let koffiModule: typeof Koffi | undefined;
 function koffi(): typeof Koffi {
@@ -42,7 +43,7 @@ let bound: Libc | undefined;
 export function libc(): Libc {
   if (bound) return bound;
   const nr = BPF_SYSCALL_NR[arch];
-  if (nr === undefined) throw new Error(`sockaccel-ffi: no bpf() syscall number is known for architecture ${arch}; supported: ${Object.keys(BPF_SYSCALL_NR).join(', ')}`);
+  if (nr === undefined) throw new UsageError('NOT_SUPPORTED', `no bpf() syscall number is known for architecture ${arch}`, { hint: `supported: ${Object.keys(BPF_SYSCALL_NR).join(', ')}` });
   const k = koffi();
   const lib = k.load('libc.so.6');
   // syscall() is variadic in libc; koffi needs the variadic arguments typed at each call.

@@ -9,11 +9,12 @@ import { bpfError, Errno } from './errno.js';
 import { libc } from './libc.js';
 
 export interface SyscallResult { ret: number; errno: number }
-export type BpfBackend = (cmd: number, attr: Buffer) => SyscallResult;
+/** What runs a bpf() command: the kernel, or a fake in tests (it gets the Attr, so it can find pointed-to buffers). */
+export type BpfBackend = (cmd: number, attr: Attr) => SyscallResult;
 
 const kernelBackend: BpfBackend = (cmd, attr) => {
   const c = libc();
-  const ret = c.bpf(cmd, c.address(attr), attr.length);
+  const ret = c.bpf(cmd, c.address(attr.buf), attr.buf.length);
   return { ret, errno: ret < 0 ? c.errno() : 0 };
 };
 
@@ -75,7 +76,7 @@ export function bpfTry(cmd: number, attr: Attr, what: string): SyscallResult {
   let r: SyscallResult;
   let tries = 0;
   do {
-    r = backend(cmd, attr.buf);
+    r = backend(cmd, attr);
   } while (r.ret < 0 && r.errno === Errno.EINTR && ++tries < 5);
   const observers = context?.getStore()?.observers;
   if (observers) for (const o of observers) o.observe({ cmd, attr, result: r, what });

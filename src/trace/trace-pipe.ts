@@ -141,11 +141,12 @@ export async function readTracePipe(onLine: (line: TraceLine) => void, opts: Tra
   try {
     fd = openSync(pipe, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code ?? 'EIO';
-    const errno = code === 'EACCES' ? 13 : code === 'EPERM' ? 1 : 0;
-    throw new BpfError('open', errno, code, `cannot read ${pipe}: ${code}`, {
-      hint: errno ? 'run as root: the trace pipe is readable by root only' : undefined,
-    });
+    const err = e as NodeJS.ErrnoException;
+    const code = err.code ?? 'EIO';
+    if (code === 'EACCES' || code === 'EPERM') {
+      throw new UsageError('NEEDS_PRIVILEGES', `cannot read ${pipe}: ${code}`, { hint: 'run as root: the trace pipe is readable by root only', cause: e });
+    }
+    throw new BpfError('open', Math.abs(err.errno ?? 5), code, `cannot read ${pipe}: ${code}`, { cause: e });
   }
   const buf = Buffer.alloc(64 * 1024);
   let pending = '';

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
-const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+const MAIN = fileURLToPath(new URL('../../pkg/cli.js', import.meta.url));
 const VERBS = ['up', 'down', 'status', 'stats', 'trace', 'verify', 'doctor'];
 const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p));
 const AS_NOBODY = ['--reuid=65534', '--regid=65534', '--clear-groups'];

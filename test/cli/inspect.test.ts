@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
-const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+const MAIN = fileURLToPath(new URL('../../pkg/cli.js', import.meta.url));
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 const cli = (...args: string[]) => {
   const r = spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', cwd: REPO });

@@ -11,7 +11,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { cgroupRoot } from '../support/cgroup.js';
 
-const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+const CLI = fileURLToPath(new URL('../../pkg/cli.js', import.meta.url));
 const leftovers = () => ({
   cgroups: readdirSync(cgroupRoot()).filter((n) => n.startsWith('sockaccel-bench-')),
   pins: readdirSync('/sys/fs/bpf').filter((n) => n.startsWith('sockaccel-bench-')),

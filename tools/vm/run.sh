@@ -186,8 +186,8 @@ chmod +x "$IRD/init"
 
 # ---- build on the host (the guest only reads) --------------------------------------------------
 [ -d "$REPO/node_modules" ] || (cd "$REPO" && npm ci)
-log "building dist (tsc)"
-(cd "$REPO" && npx tsc -p tsconfig.json && chmod +x dist/src/cli/main.js)
+log "building dist (tsc and the bundles)"
+(cd "$REPO" && npm run build >/dev/null)
 
 # ---- boot --------------------------------------------------------------------------------------
 LOG="$CACHE/console-$KVER.log"
