@@ -1,6 +1,7 @@
 // Control-plane benchmark: how long `up` and `down` take, as CLI processes and in-process.
-//   process: wall time of `sockaccel-ffi up --cgroup C --pin-dir P` and `down --force` (median of N),
-//            next to a bare `node -e 0` (Node's own start-up, which every CLI call pays);
+//   process: wall time of `sockaccel-ffi --help`, `up --cgroup C --pin-dir P`, `down --force` and of
+//            `import('sockaccel-ffi')` (median of N, interleaved), next to a bare `node -e 0` (Node's
+//            own start-up, which every CLI call pays); the import is also timed inside its process;
 //   in-process: BpfObject.open, load, attach (sk_msg to the map + sock_ops to the cgroup), and the
 //            library's up() and down() (median of N; the first round pays JIT warm-up and is
 //            reported separately).
@@ -16,7 +17,8 @@ import { shippedObject, OBJ } from '../src/accel/layout.js';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const CLI = join(REPO, 'dist', 'pkg', 'cli.js');
-const rounds = Math.min(Math.max(Number(process.argv[2] ?? 11), 1), 100);
+const rounds = Math.min(Math.max(Number(process.argv[2] ?? 7), 1), 100);
+const LIB = join(REPO, 'dist', 'pkg', 'index.js');
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const ms = (x: number) => x.toFixed(1).padStart(8);
 
@@ -38,13 +40,22 @@ async function timeAsync(fn: () => Promise<unknown>): Promise<number> {
 mkdirSync(cgroup);
 try {
   const run = (...args: string[]) => execFileSync(process.execPath, args, { stdio: 'ignore' });
+  const importScript = `const t = performance.now(); await import(${JSON.stringify(LIB)}); console.log(performance.now() - t);`;
   const nodeBare: number[] = [];
+  const cliHelp: number[] = [];
   const cliUp: number[] = [];
   const cliDown: number[] = [];
+  const importProc: number[] = [];
+  const importIn: number[] = [];
+  run(CLI, '--help'); // warm the page cache
   for (let i = 0; i < rounds; i++) {
     nodeBare.push(time(() => run('-e', '0')));
+    cliHelp.push(time(() => run(CLI, '--help')));
     cliUp.push(time(() => run(CLI, 'up', '--cgroup', cgroup, '--pin-dir', pinDir)));
     cliDown.push(time(() => run(CLI, 'down', '--force', '--pin-dir', pinDir)));
+    importProc.push(time(() => {
+      importIn.push(Number(execFileSync(process.execPath, ['--input-type=module', '-e', importScript], { encoding: 'utf8' }).trim()));
+    }));
   }
 
   const open: number[] = [];
@@ -74,6 +85,8 @@ try {
   const m = (xs: number[]) => (xs.length ? median(xs) : NaN);
   console.log(`control plane, median of ${rounds} runs (ms)`);
   console.log(`  node -e 0 (bare Node start-up)   ${ms(median(nodeBare))}`);
+  console.log(`  sockaccel-ffi --help (process)   ${ms(median(cliHelp))}   (${(median(cliHelp) - median(nodeBare)).toFixed(1)} over bare node)`);
+  console.log(`  import('sockaccel-ffi') (process)${ms(median(importProc))}   (${(median(importProc) - median(nodeBare)).toFixed(1)} over bare node; ${median(importIn).toFixed(1)} inside the process)`);
   console.log(`  sockaccel-ffi up   (process)     ${ms(median(cliUp))}   (${(median(cliUp) - median(nodeBare)).toFixed(1)} over bare node)`);
   console.log(`  sockaccel-ffi down (process)     ${ms(median(cliDown))}   (${(median(cliDown) - median(nodeBare)).toFixed(1)} over bare node)`);
   console.log(`in-process, median of ${Math.max(rounds - 1, 0)} warm runs (first run in brackets)`);

@@ -123,6 +123,32 @@ test('bad usage exits 2 with a one-line message', () => {
   assert.match(none.stderr, /Usage: sockaccel-ffi/);
 });
 
+test('help [command] exits 0 and prints the help on stdout', () => {
+  const r = cli(['help']);
+  assert.is(r.code, 0, r.stderr);
+  assert.match(r.stdout, /Usage: sockaccel-ffi/);
+  const up = cli(['help', 'up']);
+  assert.is(up.code, 0);
+  assert.match(up.stdout, /--cgroup/);
+});
+
+test('a bad --cgroup or --pin-dir is bad usage (exit 2) that says what is wrong, and nothing is installed', () => {
+  const pinDir = testPinDir();
+  const cases: [string[], RegExp][] = [
+    [['up', '--cgroup', '/nonexistent/sockaccel-test', '--pin-dir', pinDir], /cgroup \/nonexistent\/sockaccel-test does not exist/],
+    [['up', '--cgroup', '/etc/hostname', '--pin-dir', pinDir], /cgroup \/etc\/hostname is not a directory/],
+    [['up', '--cgroup', '/tmp', '--pin-dir', pinDir], /\/tmp is not a cgroup v2 directory/],
+    [['up', '--cgroup', cgroup2Root(), '--pin-dir', '/sys/fs/bpf'], /--pin-dir \/sys\/fs\/bpf is the root of a bpffs mount/],
+  ];
+  for (const [args, message] of cases) {
+    const r = cli(args);
+    assert.is(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, message);
+    assert.ok(noStack(r.stderr), r.stderr);
+  }
+  assert.not.ok(existsSync(pinDir), 'nothing pinned');
+});
+
 test('status --json with nothing installed: {"up": false}, exit 0', () => {
   const pinDir = testPinDir();
   const r = cli(['status', '--json', '--pin-dir', pinDir]);
