@@ -210,7 +210,8 @@ def main():
     a = ap.parse_args()
     ctx = Ctx(a.bpftool)
     doc = {"object": os.path.basename(a.object), "oracle": a.oracle, "kernel": platform.release()}
-    log = open(a.log, errors="replace").read().splitlines()
+    # The object's absolute path (in libbpf's messages) says where the checkout is, not what happened.
+    log = open(a.log, errors="replace").read().replace(a.object, doc["object"]).splitlines()
     if a.rc != 0:
         doc["loaded"] = False
         doc["error"] = error_summary(log)
