@@ -101,6 +101,25 @@ def obj_info(path, info_cls, file_flags=0):
         os.close(fd)
 
 
+class IdAttr(ctypes.Structure):
+    _fields_ = [("id", ctypes.c_uint32), ("next_id", ctypes.c_uint32),
+                ("open_flags", ctypes.c_uint32), ("_pad", ctypes.c_uint8 * 132)]
+
+
+BPF_MAP_GET_FD_BY_ID = 14
+
+
+def map_info_by_id(map_id):
+    fd = bpf(BPF_MAP_GET_FD_BY_ID, IdAttr(id=map_id, open_flags=BPF_F_RDONLY))
+    try:
+        info = MapInfo()
+        ia = InfoAttr(bpf_fd=fd, info_len=ctypes.sizeof(info), info=ctypes.addressof(info))
+        bpf(BPF_OBJ_GET_INFO_BY_FD, ia)
+        return info
+    finally:
+        os.close(fd)
+
+
 class Ctx:
     def __init__(self, bpftool):
         self.bpftool = bpftool
@@ -159,11 +178,11 @@ SLOT_PROGS = {"prog_array"}
 SLOT_MAPS = {"array_of_maps", "hash_of_maps"}
 
 
-def contents(ctx, pin, mtype, key_size, prog_by_id, map_by_id):
+def contents(ctx, ref, mtype, key_size, prog_by_id, map_by_id):
     if mtype not in DUMPED:
         return None
     try:
-        entries = ctx.tool("map", "dump", "pinned", pin) or []
+        entries = ctx.tool("map", "dump", *ref) or []
     except RuntimeError as e:
         return {"error": str(e)}
     out = {}
@@ -207,37 +226,53 @@ def main():
     ap.add_argument("--log", required=True)
     ap.add_argument("--bpftool", required=True)
     ap.add_argument("--oracle", required=True)
+    ap.add_argument("--maps-by-id", action="store_true")
     a = ap.parse_args()
     ctx = Ctx(a.bpftool)
     doc = {"object": os.path.basename(a.object), "oracle": a.oracle, "kernel": platform.release()}
     # The object's absolute path (in libbpf's messages) says where the checkout is, not what happened.
     log = open(a.log, errors="replace").read().replace(a.object, doc["object"]).splitlines()
+    progs_dir, maps_dir = os.path.join(a.dir, "progs"), os.path.join(a.dir, "maps")
+    # --maps-by-id: loaded without `pinmaps` (an object with LIBBPF_PIN_BY_NAME maps, see the
+    # shell half): the maps are found through the programs' map ids and libbpf's own pins. Maps no
+    # program uses and libbpf did not pin are then not seen.
+    pin_maps_failed = a.maps_by_id
     if a.rc != 0:
         doc["loaded"] = False
         doc["error"] = error_summary(log)
         print(json.dumps(doc, indent=1, sort_keys=True))
         return
     doc["loaded"] = True
-    progs_dir, maps_dir = os.path.join(a.dir, "progs"), os.path.join(a.dir, "maps")
 
-    map_pins = pins_under(maps_dir)
+    map_refs = [("pinned", p) for p in ([] if pin_maps_failed else pins_under(maps_dir))]
     # Maps libbpf pinned itself (BTF `pinning = LIBBPF_PIN_BY_NAME`, default root /sys/fs/bpf): the
     # oracle runs in a private bpffs, so anything outside DIR was pinned by libbpf during load.
     preloaded = {os.path.join(a.bpffs, n) for n in ("maps.debug", "progs.debug")}
     auto_pins = [p for p in pins_under(a.bpffs)
                  if not p.startswith(a.dir + "/") and p not in preloaded]
+    map_refs += [("pinned", p) for p in auto_pins]
+    prog_shows = [(pin, ctx.tool("prog", "show", "pinned", pin) or {}) for pin in pins_under(progs_dir)]
+    if pin_maps_failed:
+        doc["maps_found_by"] = "program map ids and libbpf's own pins (pinmaps cannot be used with LIBBPF_PIN_BY_NAME maps)"
+        ids = sorted({i for _, show in prog_shows for i in show.get("map_ids", [])})
+        map_refs += [("id", str(i)) for i in ids]
+
     map_by_id, maps = {}, []
-    for pin in map_pins + auto_pins:
-        info = obj_info(pin, MapInfo, BPF_F_RDONLY)
-        if info.id in map_by_id:
+    for ref in map_refs:
+        show = ctx.tool("map", "show", *ref) or {}
+        mid = show.get("id")
+        if mid in map_by_id:
             for m in maps:
-                if m["id"] == info.id:
-                    m["also_pinned_at"] = pin
+                if m["id"] == mid and ref[0] == "pinned":
+                    m["also_pinned_at"] = ref[1]
             continue
-        show = ctx.tool("map", "show", "pinned", pin) or {}
-        name = os.path.basename(pin)
+        info = obj_info(ref[1], MapInfo, BPF_F_RDONLY) if ref[0] == "pinned" else map_info_by_id(int(ref[1]))
+        # A pin's file name is libbpf's map name ('.' -> '_'); a map found by id has only its
+        # kernel name (15 chars).
+        name = os.path.basename(ref[1]) if ref[0] == "pinned" else info.name.decode(errors="replace").replace(".", "_")
         map_by_id[info.id] = name
-        maps.append({"id": info.id, "name": name, "pin": pin.replace(a.dir, "DIR"),
+        maps.append({"id": info.id, "ref": ref, "name": name,
+                     "pin": ref[1].replace(a.dir, "DIR") if ref[0] == "pinned" else None,
                      "kernel_name": info.name.decode(errors="replace"),
                      "type": show.get("type", info.type), "key_size": info.key_size,
                      "value_size": info.value_size, "max_entries": info.max_entries,
@@ -245,13 +280,12 @@ def main():
                      "map_extra": info.map_extra,
                      "frozen": bool(show.get("frozen", 0)),
                      "btf_key_value": bool(info.btf_key_type_id or info.btf_value_type_id),
-                     "pinned_by_libbpf": pin in auto_pins,
+                     "pinned_by_libbpf": ref[0] == "pinned" and ref[1] in auto_pins,
                      "btf_vmlinux_value_type": None, "_vmlinux_vt": info.btf_vmlinux_value_type_id,
                      "_btf_vmlinux_id": info.btf_vmlinux_id})
 
     prog_by_id, progs = {}, []
-    for pin in pins_under(progs_dir):
-        show = ctx.tool("prog", "show", "pinned", pin) or {}
+    for pin, show in prog_shows:
         info = obj_info(pin, ProgInfo)
         name = os.path.basename(pin)
         prog_by_id[info.id] = name
@@ -272,8 +306,7 @@ def main():
         if vt:
             obj, kind, tname = ctx.btf_type(vid, vt) if vid else ("vmlinux?", "?", str(vt))
             m["btf_vmlinux_value_type"] = f"{kind} {tname}"
-        pin = m["pin"].replace("DIR", a.dir, 1)
-        m["contents"] = contents(ctx, pin, m["type"], m["key_size"], prog_by_id, map_by_id)
+        m["contents"] = contents(ctx, m.pop("ref"), m["type"], m["key_size"], prog_by_id, map_by_id)
         del m["id"]
     doc["programs"] = sorted(progs, key=lambda p: p["name"])
     doc["maps"] = sorted(maps, key=lambda m: m["name"])

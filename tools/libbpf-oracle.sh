@@ -95,10 +95,21 @@ trap cleanup EXIT
 
 version="$("$BPFTOOL" version 2>/dev/null | sed -n '1p;2p' | paste -sd' ' | sed 's/ using / \/ /')"
 rc=0
+maps_by_id=()
 "$BPFTOOL" prog loadall "$obj" "$dir/progs" pinmaps "$dir/maps" >"$log" 2>&1 || rc=$?
-# bpftool pins programs before maps; a failure after load (pinning) is still a load failure here.
+if [ "$rc" != 0 ] && grep -q 'failed to pin all maps' "$log"; then
+  # The object loaded, but `pinmaps` cannot pin a map libbpf already pinned by itself
+  # (LIBBPF_PIN_BY_NAME), and bpftool then unpins and unloads everything. Load it again without
+  # `pinmaps`: the collector finds the maps through the programs' map ids and libbpf's own pins.
+  # (Start from an empty bpffs again, so libbpf creates the by-name map afresh, as the first time.)
+  ls -A "$bpffs" | grep -Ev "$preloaded" | while read -r e; do rm -rf "${bpffs:?}/$e"; done
+  mkdir "$dir"
+  rc=0
+  "$BPFTOOL" prog loadall "$obj" "$dir/progs" >"$log" 2>&1 || rc=$?
+  maps_by_id=(--maps-by-id)
+fi
 json="$(python3 "$root/tools/libbpf-oracle.py" --object "$obj" --dir "$dir" --bpffs "$bpffs" \
-  --rc "$rc" --log "$log" --bpftool "$BPFTOOL" --oracle "$version")"
+  --rc "$rc" --log "$log" --bpftool "$BPFTOOL" --oracle "$version" "${maps_by_id[@]}")"
 if [ -n "${LIBBPF_ORACLE_OUT:-}" ]; then
   printf '%s\n' "$json" >"$LIBBPF_ORACLE_OUT"
 else
