@@ -227,6 +227,7 @@ def main():
     ap.add_argument("--bpftool", required=True)
     ap.add_argument("--oracle", required=True)
     ap.add_argument("--maps-by-id", action="store_true")
+    ap.add_argument("--meta")
     a = ap.parse_args()
     ctx = Ctx(a.bpftool)
     doc = {"object": os.path.basename(a.object), "oracle": a.oracle, "kernel": platform.release()}
@@ -308,6 +309,20 @@ def main():
             m["btf_vmlinux_value_type"] = f"{kind} {tname}"
         m["contents"] = contents(ctx, m.pop("ref"), m["type"], m["key_size"], prog_by_id, map_by_id)
         del m["id"]
+    if a.meta:  # libbpf's own view, from tools/libbpf-oracle-load.c
+        meta = json.load(open(a.meta))
+        for p in progs:
+            lp = meta["programs"].get(p["name"], {})
+            p["section"] = lp.get("section")
+            # attach type 0 is both "none" and BPF_CGROUP_INET_INGRESS: keep the number too
+            p["expected_attach_type"] = f'{lp.get("expected_attach_type")} ({lp.get("expected_attach_type_id")})'
+            p["prog_flags"] = lp.get("prog_flags")
+        doc["not_loaded"] = sorted(n for n, lp in meta["programs"].items() if not lp.get("autoload"))
+        for lname, lm in meta["maps"].items():
+            pin = lm.get("pin")
+            m = next((m for m in maps if m["pin"] and pin and m["pin"].replace("DIR", a.dir, 1) == pin), None)
+            if m:
+                m["libbpf_name"] = lname
     doc["programs"] = sorted(progs, key=lambda p: p["name"])
     doc["maps"] = sorted(maps, key=lambda m: m["name"])
     doc["warnings"] = [l for l in log if l.startswith("libbpf:") and "BEGIN PROG LOAD LOG" not in l][:20]

@@ -3,7 +3,9 @@
 # attaching) and print what libbpf made of it as JSON.
 #
 #   tools/libbpf-oracle.sh OBJECT.bpf.o [OUT.json]   load, describe, unload; JSON to OUT or stdout
-#   tools/libbpf-oracle.sh --bpftool                 print the bpftool it uses (building it if needed)
+#   tools/libbpf-oracle.sh --bpftool                 print the bpftool and loader it uses (building them)
+#   LIBBPF_ORACLE_TARGET=TARGET.bpf.o:PROG:FUNC tools/libbpf-oracle.sh FREPLACE.bpf.o
+#                                                    freplace: load TARGET first, aim EXT programs at PROG's FUNC
 #
 # The JSON (see tools/libbpf-oracle.py): {"loaded": true, programs: [name, type, tag, bytes_xlated,
 # maps, attach_btf], maps: [name, type, key/value size, max_entries, flags, map_extra, frozen,
@@ -56,7 +58,24 @@ oracle_bpftool() {
   echo "$built"
 }
 
-if [ "${1:-}" = --bpftool ]; then oracle_bpftool; exit 0; fi
+# The loader: tools/libbpf-oracle-load.c linked with the libbpf.a the bpftool build left in
+# .cache/oracle-bpftool (so: the same libbpf as that bpftool). Without it (a $BPFTOOL of your own),
+# `bpftool prog loadall` loads, which cannot pin around SEC("?...") programs, pins maps twice for
+# LIBBPF_PIN_BY_NAME (worked around) and cannot load freplace programs. LIBBPF_ORACLE_LOADER=bpftool
+# forces that path.
+oracle_loader() {
+  [ "${LIBBPF_ORACLE_LOADER:-}" = bpftool ] && return 0
+  local d="$root/.cache/oracle-bpftool"
+  [ "$1" = "$d/bpftool" ] && [ -f "$d/libbpf/libbpf.a" ] || return 0
+  local bin="$d/libbpf-oracle-load"
+  if [ ! -x "$bin" ] || [ "$root/tools/libbpf-oracle-load.c" -nt "$bin" ]; then
+    gcc -O1 -Wall -Werror -I"$d/libbpf/include" -o "$bin" "$root/tools/libbpf-oracle-load.c" \
+      "$d/libbpf/libbpf.a" -lelf -lz >&2 || { echo "libbpf-oracle: cannot build the loader" >&2; exit 2; }
+  fi
+  echo "$bin"
+}
+
+if [ "${1:-}" = --bpftool ]; then b="$(oracle_bpftool)"; echo "$b"; oracle_loader "$b"; exit 0; fi
 [ $# -ge 1 ] && [ $# -le 2 ] || { echo "usage: $0 OBJECT.bpf.o [OUT.json] | --bpftool" >&2; exit 2; }
 [ "$(id -u)" = 0 ] || { echo "libbpf-oracle: needs root" >&2; exit 2; }
 obj="$(readlink -f "$1")"
@@ -64,11 +83,12 @@ obj="$(readlink -f "$1")"
 
 if [ -z "${LIBBPF_ORACLE_INNER:-}" ]; then
   BPFTOOL="$(oracle_bpftool)"
+  LOADER="$(oracle_loader "$BPFTOOL")"
   out="${2:-}"
   [ -z "$out" ] || out="$(readlink -f "$out")"
   # A private mount namespace: the bpffs mounted below is ours alone.
   exec unshare --mount --propagation private \
-    env LIBBPF_ORACLE_INNER=1 BPFTOOL="$BPFTOOL" LIBBPF_ORACLE_OUT="$out" bash "$self" "$obj"
+    env LIBBPF_ORACLE_INNER=1 BPFTOOL="$BPFTOOL" LOADER="$LOADER" LIBBPF_ORACLE_OUT="$out" bash "$self" "$obj"
 fi
 
 # ---- inside the private mount namespace ----------------------------------------------------
@@ -84,32 +104,50 @@ fi
 dir="$bpffs/oracle-$$"
 mkdir "$dir"
 log="$(mktemp)"
+metaf="$(mktemp)"
 cleanup() {
   # Everything in this bpffs instance but the preloaded iterators was made by this run, pins libbpf
   # made itself included. Removing the pins drops the last references; unmounting drops the instance.
   ls -A "$bpffs" | grep -Ev "$preloaded" | while read -r e; do rm -rf "${bpffs:?}/$e"; done || true
   umount "$bpffs" 2>/dev/null || true
-  rm -f "$log"
+  rm -f "$log" "$metaf"
 }
 trap cleanup EXIT
 
 version="$("$BPFTOOL" version 2>/dev/null | sed -n '1p;2p' | paste -sd' ' | sed 's/ using / \/ /')"
 rc=0
 maps_by_id=()
-"$BPFTOOL" prog loadall "$obj" "$dir/progs" pinmaps "$dir/maps" >"$log" 2>&1 || rc=$?
-if [ "$rc" != 0 ] && grep -q 'failed to pin all maps' "$log"; then
-  # The object loaded, but `pinmaps` cannot pin a map libbpf already pinned by itself
-  # (LIBBPF_PIN_BY_NAME), and bpftool then unpins and unloads everything. Load it again without
-  # `pinmaps`: the collector finds the maps through the programs' map ids and libbpf's own pins.
-  # (Start from an empty bpffs again, so libbpf creates the by-name map afresh, as the first time.)
-  ls -A "$bpffs" | grep -Ev "$preloaded" | while read -r e; do rm -rf "${bpffs:?}/$e"; done
-  mkdir "$dir"
-  rc=0
-  "$BPFTOOL" prog loadall "$obj" "$dir/progs" >"$log" 2>&1 || rc=$?
-  maps_by_id=(--maps-by-id)
+meta=()
+if [ -n "$LOADER" ]; then
+  version="$version, loaded by tools/libbpf-oracle-load.c (same libbpf)"
+  attach=()
+  if [ -n "${LIBBPF_ORACLE_TARGET:-}" ]; then
+    # freplace: load the target object first (its programs pinned under DIR/target), then point
+    # every EXT program of OBJECT at TARGET_PROG's FUNC.
+    IFS=: read -r t_obj t_prog t_func <<<"$LIBBPF_ORACLE_TARGET"
+    mkdir "$dir/target"
+    "$LOADER" "$t_obj" "$dir/target/progs" "$dir/target/maps" "$metaf" >"$log" 2>&1 ||
+      { echo "libbpf-oracle: target $t_obj did not load:" >&2; cat "$log" >&2; exit 2; }
+    attach=(--attach-prog "$dir/target/progs/$t_prog" --attach-func "$t_func")
+  fi
+  "$LOADER" "$obj" "$dir/progs" "$dir/maps" "$metaf" "${attach[@]}" >"$log" 2>&1 || rc=$?
+  meta=(--meta "$metaf")
+else
+  "$BPFTOOL" prog loadall "$obj" "$dir/progs" pinmaps "$dir/maps" >"$log" 2>&1 || rc=$?
+  if [ "$rc" != 0 ] && grep -q 'failed to pin all maps' "$log"; then
+    # The object loaded, but `pinmaps` cannot pin a map libbpf already pinned by itself
+    # (LIBBPF_PIN_BY_NAME), and bpftool then unpins and unloads everything. Load it again without
+    # `pinmaps`: the collector finds the maps through the programs' map ids and libbpf's own pins.
+    # (Start from an empty bpffs again, so libbpf creates the by-name map afresh, as the first time.)
+    ls -A "$bpffs" | grep -Ev "$preloaded" | while read -r e; do rm -rf "${bpffs:?}/$e"; done
+    mkdir "$dir"
+    rc=0
+    "$BPFTOOL" prog loadall "$obj" "$dir/progs" >"$log" 2>&1 || rc=$?
+    maps_by_id=(--maps-by-id)
+  fi
 fi
 json="$(python3 "$root/tools/libbpf-oracle.py" --object "$obj" --dir "$dir" --bpffs "$bpffs" \
-  --rc "$rc" --log "$log" --bpftool "$BPFTOOL" --oracle "$version" "${maps_by_id[@]}")"
+  --rc "$rc" --log "$log" --bpftool "$BPFTOOL" --oracle "$version" "${maps_by_id[@]}" "${meta[@]}")"
 if [ -n "${LIBBPF_ORACLE_OUT:-}" ]; then
   printf '%s\n' "$json" >"$LIBBPF_ORACLE_OUT"
 else
