@@ -131,6 +131,30 @@ class Ctx:
             raise RuntimeError(f"bpftool {' '.join(args)}: {r.stderr.strip() or r.stdout.strip()}")
         return json.loads(r.stdout) if r.stdout.strip() else None
 
+    def btf_names(self, obj_id, name):
+        """{type id: (kind, name)} of one BTF object. vmlinux's (100k+ types) is kept in /tmp
+        for the boot, so a run over hundreds of objects dumps it once."""
+        cache = None
+        if name == "vmlinux":
+            boot = open("/proc/sys/kernel/random/boot_id").read().strip()
+            cache = f"/tmp/libbpf-oracle-vmlinux-btf-{boot}.json"
+            try:
+                return {int(k): tuple(v) for k, v in json.load(open(cache)).items()}
+            except (OSError, ValueError):
+                pass
+        r = subprocess.run([self.bpftool, "btf", "dump", "id", str(obj_id), "format", "raw"],
+                           capture_output=True, text=True)
+        types = {}
+        for line in r.stdout.splitlines():
+            m = re.match(r"^\[(\d+)\] (\S+) '([^']*)'", line)
+            if m:
+                types[int(m.group(1))] = (m.group(2), m.group(3))
+        if cache and types:
+            tmp = f"{cache}.{os.getpid()}"
+            json.dump(types, open(tmp, "w"))
+            os.replace(tmp, cache)
+        return types
+
     def btf_type(self, obj_id, type_id):
         """(btf object name, kind, type name) of type_id in BTF object obj_id."""
         if obj_id not in self.btf_cache:
@@ -139,14 +163,7 @@ class Ctx:
             if not name:
                 progs = show.get("prog_ids") or []
                 name = f"prog BTF (prog ids {progs})" if progs else "prog/map BTF"
-            r = subprocess.run([self.bpftool, "btf", "dump", "id", str(obj_id), "format", "raw"],
-                               capture_output=True, text=True)
-            types = {}
-            for line in r.stdout.splitlines():
-                m = re.match(r"^\[(\d+)\] (\S+) '([^']*)'", line)
-                if m:
-                    types[int(m.group(1))] = (m.group(2), m.group(3))
-            self.btf_cache[obj_id] = (name, types)
+            self.btf_cache[obj_id] = (name, self.btf_names(obj_id, name))
         name, types = self.btf_cache[obj_id]
         kind, tname = types.get(type_id, ("?", "?"))
         return name, kind, tname

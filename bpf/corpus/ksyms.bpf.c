@@ -10,10 +10,12 @@
 //     ld_imm64 carries the plain address (src_reg 0). Program tags therefore change with KASLR
 //     (every boot): compare tags live, not against the committed file.
 //   - __weak and missing (typed or untyped): ld_imm64 of 0 — the program must test it.
-// Kernels: typed ksyms 5.10+. The verifier finds a typed VAR's address with kallsyms, so both kinds
-// need data symbols in kallsyms (CONFIG_KALLSYMS_ALL). The host 6.18 kernel has KALLSYMS_ALL off:
-// refused there, by the kernel ("ldimm64 failed to find the address for kernel symbol 'runqueues'");
-// Debian 6.1/6.12 (KALLSYMS_ALL=y) load it. ksyms_text.bpf.c is the host-loadable variant (text symbols).
+// Kernels: typed ksyms 5.10+. libbpf resolves the untyped one with kallsyms, and the verifier
+// finds a typed VAR's address with kallsyms too, so both kinds need data symbols in kallsyms
+// (CONFIG_KALLSYMS_ALL). The host 6.18 kernel has KALLSYMS_ALL off: refused there, by libbpf
+// ("extern 'bpf_prog_active' (strong): not resolved"; without that extern the kernel refuses:
+// "ldimm64 failed to find the address for kernel symbol 'runqueues'"). Debian 6.1/6.12
+// (KALLSYMS_ALL=y) load it. ksyms_text.bpf.c is the host-loadable variant (text symbols).
 // (The program is raw_tp: bpf_per_cpu_ptr/bpf_this_cpu_ptr are tracing helpers.)
 // A correct loader produces:
 //   maps  ksyms_out  ARRAY key 4 value 8 max_entries 4, empty
@@ -52,7 +54,7 @@ int on_sys_enter(void *ctx)
 	if (rq)
 		put(0, rq->cpu);
 	put(1, *forks);
-	put(2, (__u64)&bpf_prog_active != 0);
+	put(2, (__u64)&bpf_prog_active);   /* the value: `!= 0` would be folded to 1 by clang */
 	put(3, (__u64)&sockaccel_no_such_symbol + (__u64)&sockaccel_no_such_var);
 	return 0;
 }
