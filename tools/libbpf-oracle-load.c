@@ -6,7 +6,8 @@
 //     (bpf_program__set_attach_target() on every BPF_PROG_TYPE_EXT program).
 // It also writes what libbpf decided but the kernel does not report (program info has no
 // expected_attach_type or flags) as JSON to META: per program its section, type, expected attach
-// type, flags (BPF_F_SLEEPABLE = 16, BPF_F_XDP_HAS_FRAGS = 32) and autoload; per map its libbpf
+// type, the prog_flags libbpf passed to BPF_PROG_LOAD (BPF_F_SLEEPABLE = 16, BPF_F_XDP_HAS_FRAGS =
+// 32: seen by wrapping syscall(2), which libbpf calls for bpf(2)) and autoload; per map its libbpf
 // name and pin path. Nothing is attached.
 //
 // Built by tools/libbpf-oracle.sh against the libbpf it builds for its bpftool (static libbpf.a).
@@ -18,8 +19,60 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <dlfcn.h>
+#include <sys/syscall.h>
+#include <linux/bpf.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+
+/* What libbpf passed to each successful BPF_PROG_LOAD, by the fd it got back (the program's fd
+ * after load; feature probes' fds are closed and reused, later records overwrite them). */
+static struct { long fd; __u32 prog_flags, expected_attach_type; } loads[4096];
+static int nloads;
+
+long syscall(long nr, ...)
+{
+	static long (*real)(long, ...);
+	long a1, a2, a3, a4, a5, a6, r;
+	va_list ap;
+	int i;
+
+	va_start(ap, nr);
+	a1 = va_arg(ap, long);
+	a2 = va_arg(ap, long);
+	a3 = va_arg(ap, long);
+	a4 = va_arg(ap, long);
+	a5 = va_arg(ap, long);
+	a6 = va_arg(ap, long);
+	va_end(ap);
+	if (!real)
+		real = (long (*)(long, ...))dlsym(RTLD_NEXT, "syscall");
+	r = real(nr, a1, a2, a3, a4, a5, a6);
+	if (nr == __NR_bpf && a1 == BPF_PROG_LOAD && r >= 0) {
+		const union bpf_attr *attr = (const union bpf_attr *)a2;
+
+		for (i = 0; i < nloads && loads[i].fd != r; i++)
+			;
+		if (i < (int)(sizeof(loads) / sizeof(loads[0]))) {
+			loads[i].fd = r;
+			loads[i].prog_flags = attr->prog_flags;
+			loads[i].expected_attach_type = attr->expected_attach_type;
+			if (i == nloads)
+				nloads++;
+		}
+	}
+	return r;
+}
+
+static int load_rec(int fd)
+{
+	int i;
+
+	for (i = 0; i < nloads; i++)
+		if (loads[i].fd == fd)
+			return i;
+	return -1;
+}
 
 static int print_fn(enum libbpf_print_level level, const char *fmt, va_list args)
 {
@@ -111,9 +164,15 @@ int main(int argc, char **argv)
 		json_str(meta, pt ? pt : "?");
 		fprintf(meta, ", \"expected_attach_type\": ");
 		json_str(meta, eat ? eat : "?");
-		fprintf(meta, ", \"expected_attach_type_id\": %d, \"prog_flags\": %u, \"autoload\": %s}",
-			bpf_program__expected_attach_type(prog), bpf_program__flags(prog),
+		fprintf(meta, ", \"expected_attach_type_id\": %d, \"autoload\": %s",
+			bpf_program__expected_attach_type(prog),
 			bpf_program__autoload(prog) ? "true" : "false");
+		i = bpf_program__fd(prog) >= 0 ? load_rec(bpf_program__fd(prog)) : -1;
+		if (i >= 0)
+			fprintf(meta, ", \"prog_flags\": %u, \"loaded_expected_attach_type\": %u}",
+				loads[i].prog_flags, loads[i].expected_attach_type);
+		else
+			fprintf(meta, ", \"prog_flags\": null}");
 		if (!bpf_program__autoload(prog))
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", argv[2], bpf_program__name(prog));

@@ -333,7 +333,9 @@ def main():
             p["section"] = lp.get("section")
             # attach type 0 is both "none" and BPF_CGROUP_INET_INGRESS: keep the number too
             p["expected_attach_type"] = f'{lp.get("expected_attach_type")} ({lp.get("expected_attach_type_id")})'
-            p["prog_flags"] = lp.get("prog_flags")
+            p["prog_flags"] = lp.get("prog_flags")  # as passed to BPF_PROG_LOAD (16 sleepable, 32 frags)
+            if lp.get("loaded_expected_attach_type") not in (None, lp.get("expected_attach_type_id")):
+                p["loaded_expected_attach_type"] = lp.get("loaded_expected_attach_type")
         doc["not_loaded"] = sorted(n for n, lp in meta["programs"].items() if not lp.get("autoload"))
         for lname, lm in meta["maps"].items():
             pin = lm.get("pin")

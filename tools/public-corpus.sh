@@ -83,7 +83,9 @@ log "${#picked[@]} of ${#all[@]} selftest sources, $(ls "$cache/tutorial"/*.bpf.
 
 # ---- compile -------------------------------------------------------------------------------
 # The selftests Makefile's BPF flags (CLANG_CFLAGS + BPF_CFLAGS), minus -Werror, for x86-64.
-CFLAGS=(-g -O2 -target bpf -mcpu=v3 -mlittle-endian -D__TARGET_ARCH_x86 -std=gnu11
+# BPF_NO_KFUNC_PROTOTYPES: a vmlinux.h from a newer kernel (6.18) declares kfuncs whose prototypes
+# changed since 6.12 (e.g. bpf_path_d_path's const); the selftests declare their own.
+CFLAGS=(-g -O2 -target bpf -mcpu=v3 -mlittle-endian -D__TARGET_ARCH_x86 -DBPF_NO_KFUNC_PROTOTYPES -std=gnu11
   -fno-strict-aliasing -Wno-compare-distinct-pointer-types -Wno-error
   -I"$cache" -I"$sel" -I"$sel/progs" -I"$inc" -I"$src/tools/include/uapi" -I"$src/tools/include"
   -idirafter /usr/include/x86_64-linux-gnu -idirafter /usr/include)
@@ -139,7 +141,10 @@ def reason(err):
         (r"extern \(func ksym\) '[^']+': not found", "libbpf: kfunc not in kernel BTF"),
         (r"extern \(var ksym\) '[^']+': not found|failed to find BTF for extern", "libbpf: ksym variable not in kernel BTF"),
         (r"extern .* not resolved|kcfg", "libbpf: extern (kconfig/ksym) unresolved"),
+        (r"bpf_testmod", "libbpf: needs the selftests' bpf_testmod module (its BTF types/functions)"),
         (r"failed to find kernel BTF type ID|failed to find BTF ID|cannot find .* in kernel BTF", "libbpf: attach target not in kernel BTF"),
+        (r"struct_ops init_kern: .* is not found in kernel BTF", "libbpf: struct_ops type not in kernel BTF"),
+        (r"program isn't referenced anywhere", "libbpf: struct_ops program not in any struct_ops map"),
         (r"relo #|CO-RE|core_relo|failed to resolve CO-RE", "libbpf: CO-RE relocation failed"),
         (r"legacy map definitions", "libbpf: legacy 'maps' section"),
         (r"failed to create map|map .*create", "kernel: map creation refused"),
