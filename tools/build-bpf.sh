@@ -37,7 +37,7 @@ trap 'rm -rf "$tmp"' EXIT
 
 status=0
 shopt -s nullglob
-for src in "$root"/bpf/*.bpf.c "$root"/bpf/fixtures/*.bpf.c; do
+for src in "$root"/bpf/*.bpf.c "$root"/bpf/fixtures/*.bpf.c "$root"/bpf/corpus/*.bpf.c; do
   dir="$(dirname "$src")"
   base="$(basename "$src" .c)"
   rel="${src#"$root"/}"
