@@ -12,7 +12,7 @@ export {
 export { ProgAttachment, type ProgAttachTarget } from './link/prog-attach.js';
 export type { AttachMethod, AttachableProgram, AttachableMap } from './link/types.js';
 export {
-  attachCgroup, attachToMap, attachRawTracepoint, cgroupAttachment, mapAttachment, openCgroup, type AttachOptions, type Attachment,
+  attachCgroup, attachToMap, attachRawTracepoint, attachTracing, attachTracepoint, cgroupAttachment, mapAttachment, openCgroup, type AttachOptions, type Attachment,
 } from './link/attach.js';
 export { cgroupV2Root, checkCgroupDir } from './link/cgroup.js';
 

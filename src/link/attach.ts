@@ -4,11 +4,12 @@
 import { openSync } from 'node:fs';
 import { UsageError } from '../errors.js';
 import { linkCreateTry, progAttach, rawTracepointOpen } from '../sys/commands.js';
+import { openTracepoint } from '../sys/perf.js';
 import { bpfError } from '../sys/errno.js';
 import { Fd } from '../sys/fd.js';
-import { AttachFlag, AttachType, ProgType } from '../uapi/enums.js';
+import { AttachFlag, AttachType, enumName, ProgType } from '../uapi/enums.js';
 import { checkCgroupDir } from './cgroup.js';
-import { CgroupLink, describeAttachment, RawTracepointLink, SockmapLink, type BpfLink } from './link.js';
+import { BpfLink, CgroupLink, describeAttachment, PerfEventLink, RawTracepointLink, SockmapLink } from './link.js';
 import { hasSockmapLinks, isLinkUnsupported } from '../features/probe.js';
 import { ProgAttachment } from './prog-attach.js';
 import type { AttachableMap, AttachableProgram, AttachMethod } from './types.js';
@@ -79,6 +80,41 @@ export function attachRawTracepoint(prog: AttachableProgram, name?: string): Raw
   }
   const description = `${prog.what} to raw tracepoint ${name ?? '(from its BTF)'}`;
   return new RawTracepointLink('raw_tracepoint', rawTracepointOpen(name, prog.fd, description), AttachType.TRACE_RAW_TP, description);
+}
+
+/**
+ * Attach a program that names its kernel target by BTF (tp_btf, fentry/fexit/fmod_ret, lsm): a link
+ * made with BPF_LINK_CREATE, or with BPF_RAW_TRACEPOINT_OPEN on kernels whose LINK_CREATE does not
+ * take the program's attach type. The link's class follows the kernel's link type.
+ */
+export function attachTracing(prog: AttachableProgram): BpfLink {
+  if (prog.type !== ProgType.TRACING && prog.type !== ProgType.LSM) {
+    throw new UsageError('BAD_ARGUMENT', `${prog.what} is not a BTF-attached program (SEC("tp_btf/…"), "fentry/…", "fexit/…", "lsm/…")`);
+  }
+  const description = `${prog.what} to its BTF target (${enumName(AttachType, prog.expectedAttachType)})`;
+  const r = linkCreateTry({ prog_fd: prog.fd.value, attach_type: prog.expectedAttachType }, description);
+  if (r.fd) return BpfLink.fromFd(r.fd, description);
+  if (!isLinkUnsupported(r.errno)) throw bpfError('BPF_LINK_CREATE', r.errno, description);
+  return BpfLink.fromFd(rawTracepointOpen(undefined, prog.fd, description), description);
+}
+
+/**
+ * Attach a tracepoint program (SEC("tracepoint/CATEGORY/NAME")) to the classic tracepoint
+ * category:name: a perf event (perf_event_open) with the program on it, held by a bpf_link
+ * (BPF_LINK_CREATE with BPF_PERF_EVENT, 5.15+), so it can be pinned and outlive this process.
+ */
+export function attachTracepoint(prog: AttachableProgram, category: string, name: string): PerfEventLink {
+  if (prog.type !== ProgType.TRACEPOINT) throw new UsageError('BAD_ARGUMENT', `${prog.what} is not a tracepoint program (SEC("tracepoint/CATEGORY/NAME"))`);
+  const description = `${prog.what} to tracepoint ${category}:${name}`;
+  const event = openTracepoint(category, name);
+  try {
+    const r = linkCreateTry({ prog_fd: prog.fd.value, target_fd: event.value, attach_type: AttachType.PERF_EVENT }, description);
+    if (!r.fd) throw bpfError('BPF_LINK_CREATE', r.errno, description, isLinkUnsupported(r.errno) ? { hint: 'perf-event links need Linux 5.15 or newer' } : {});
+    return new PerfEventLink('perf_event', r.fd, AttachType.PERF_EVENT, description);
+  } finally {
+    // The link holds its own reference to the perf event.
+    event.close();
+  }
 }
 
 /**

@@ -5,7 +5,7 @@
 // - detach(): BPF_LINK_DETACH — the program is detached now, even if the link is pinned elsewhere
 //             (the pin then holds a defunct link, which bpftool shows without a target).
 // The older BPF_PROG_ATTACH has no such object: see ProgAttachment (prog-attach.ts).
-import { UsageError } from '../errors.js';
+import { BpfError, UsageError } from '../errors.js';
 import { linkDetach, linkUpdate, objGet, objPin } from '../sys/commands.js';
 import { preparePinPath } from '../sys/bpffs.js';
 import { Fd } from '../sys/fd.js';
@@ -90,9 +90,22 @@ export class BpfLink {
     linkUpdate(this.#fd, program.fd, `${this.description}: replacing its program with ${program.what}`, opts.expected?.fd);
   }
 
-  /** Detach now (BPF_LINK_DETACH), even if pinned elsewhere. Our fd stays open: close() it after. */
+  /**
+   * Detach now (BPF_LINK_DETACH), even if pinned elsewhere. Our fd stays open: close() it after. Some
+   * kinds cannot be detached while referenced (perf-event links): a UsageError (NOT_SUPPORTED) says so —
+   * remove their pin and close every fd instead.
+   */
   detach(): void {
-    linkDetach(this.#fd, this.description);
+    try {
+      linkDetach(this.#fd, this.description);
+    } catch (e) {
+      if (e instanceof BpfError && (e.errno === 95 || e.errno === 524)) {
+        throw new UsageError('NOT_SUPPORTED', `${this.description}: the kernel cannot detach a ${this.kind} link while it is referenced`, {
+          hint: 'remove its pin (rm the file on bpffs) and close every fd of it: the link goes with its last reference', cause: e,
+        });
+      }
+      throw e;
+    }
   }
 
   /** Drop our fd. Unpinned: the kernel detaches the link. Pinned: it stays attached. */

@@ -13,6 +13,7 @@ import {
 import type { ProgLoadValues } from '../sys/commands.js';
 import { verifierStats, withNarration } from '../sys/explain.js';
 import { enumName, ProgType } from '../uapi/enums.js';
+import { resolveAttachBtfId } from './attach-target.js';
 import { btfNeededError, uploadBtf, type UploadedBtf } from './btf-upload.js';
 import { createMaps, releaseMaps, type CreatedMap, type MapLoadOptions } from './create-maps.js';
 import { LoadedProgram } from './loaded-program.js';
@@ -145,6 +146,7 @@ function loadObjectSteps(spec: ObjectSpec, options: LoadOptions): LoadedObject {
         prog_name: sanitizeName(prog.name),
         expected_attach_type: prog.expectedAttachType,
         kern_version: prog.kernVersion || spec.kernVersion,
+        attach_btf_id: resolveAttachBtfId(spec.file, prog, () => kernelBtf(VMLINUX_BTF), VMLINUX_BTF),
         ...(withInfo ? {
           prog_btf_fd: btf!.fd!.value,
           func_info_rec_size: FUNC_INFO_REC_SIZE, func_info: encodeFuncInfo(linked.funcInfo), func_info_cnt: linked.funcInfo.length,
@@ -164,7 +166,7 @@ function loadObjectSteps(spec: ObjectSpec, options: LoadOptions): LoadedObject {
         throw core ? explainPoisoned(e, coreApplied, core.targetName) : e;
       }
       const { fd, log } = result;
-      const loaded = new LoadedProgram(fd, prog.name, prog.type, prog.expectedAttachType);
+      const loaded = new LoadedProgram(fd, prog.name, prog.type, prog.expectedAttachType, prog.section, prog.attachTo);
       loaded.verifierLog = options.logLevel ? log : undefined;
       const stats = options.explain && logLevel === LOG_STATS ? verifierStats(log) : undefined;
       if (stats) say(`the verifier accepted ${prog.name}: ${stats}`);

@@ -1,7 +1,7 @@
 // A loaded program, by its fd: info, pin, test runs, and attaching (the link layer does the work).
 import { UsageError } from '../errors.js';
-import { attachCgroup, attachRawTracepoint, attachToMap, type AttachOptions } from '../link/attach.js';
-import type { CgroupLink, RawTracepointLink, SockmapLink } from '../link/link.js';
+import { attachCgroup, attachRawTracepoint, attachToMap, attachTracepoint, attachTracing, type AttachOptions } from '../link/attach.js';
+import type { BpfLink, CgroupLink, PerfEventLink, RawTracepointLink, SockmapLink } from '../link/link.js';
 import type { ProgAttachment } from '../link/prog-attach.js';
 import type { AttachableMap, AttachableProgram } from '../link/types.js';
 import { preparePinPath } from '../sys/bpffs.js';
@@ -107,6 +107,16 @@ export class BpfProgram implements AttachableProgram {
   /** Attach a raw_tp program to the raw tracepoint `name` (tp_btf programs: no name). */
   attachRawTracepoint(name?: string): RawTracepointLink {
     return attachRawTracepoint(this, name);
+  }
+
+  /** Attach a tracepoint program to tracepoint category:name (perf event + link, 5.15+). */
+  attachTracepoint(category: string, name: string): PerfEventLink {
+    return attachTracepoint(this, category, name);
+  }
+
+  /** Attach a tp_btf, fentry/fexit/fmod_ret or lsm program to the kernel target it was loaded for. */
+  attachTracing(): BpfLink {
+    return attachTracing(this);
   }
 
   close(): void {

@@ -25,6 +25,9 @@ const BPF_SYSCALL_NR: Record<string, number> = {
   mips64el: 5315,
 };
 
+/** perf_event_open(2) numbers (no libc wrapper either). */
+const PERF_EVENT_OPEN_NR: Record<string, number> = { x64: 298, arm64: 241, ia32: 336, arm: 364, riscv64: 241, loong64: 241, ppc64: 319, s390x: 331 };
+
 export interface Libc {
   /** syscall(SYS_bpf, cmd, attr, size) → result, or -1 with errno set. */
   bpf(cmd: number, attrAddress: bigint, size: number): number;
@@ -32,6 +35,10 @@ export interface Libc {
   /** fcntl(fd, F_DUPFD_CLOEXEC, minFd). */
   dupAtLeast(fd: number, minFd: number): number;
   mount(source: string, target: string, fstype: string, flags: number): number;
+  /** perf_event_open(attr, pid, cpu, group_fd, flags) → fd, or -1 with errno set. */
+  perfEventOpen(attrAddress: bigint, pid: number, cpu: number, groupFd: number, flags: number): number;
+  /** ioctl(fd, request, arg) with an integer argument. */
+  ioctl(fd: number, request: number, arg: number): number;
   /** The calling thread's errno after the last call. */
   errno(): number;
   /** Address of a Buffer's bytes, for pointers inside a bpf_attr. */
@@ -51,12 +58,19 @@ export function libc(): Libc {
   const close = lib.func('int close(int fd)');
   const fcntl = lib.func('int fcntl(int fd, int cmd, ...)');
   const mount = lib.func('int mount(const char *source, const char *target, const char *fstype, unsigned long flags, const void *data)');
+  const ioctl = lib.func('int ioctl(int fd, unsigned long request, ...)');
+  const perfNr = PERF_EVENT_OPEN_NR[arch];
   const F_DUPFD_CLOEXEC = 1030;
   bound = {
     bpf: (cmd, attrAddress, size) => Number(syscall(nr, 'int', cmd, 'void *', attrAddress, 'uint', size)),
     close: (fd) => close(fd),
     dupAtLeast: (fd, minFd) => fcntl(fd, F_DUPFD_CLOEXEC, 'int', minFd),
     mount: (source, target, fstype, flags) => mount(source, target, fstype, flags, null),
+    perfEventOpen: (attrAddress, pid, cpu, groupFd, flags) => {
+      if (perfNr === undefined) throw new UsageError('NOT_SUPPORTED', `no perf_event_open() syscall number is known for architecture ${arch}`);
+      return Number(syscall(perfNr, 'void *', attrAddress, 'int', pid, 'int', cpu, 'int', groupFd, 'unsigned long', flags));
+    },
+    ioctl: (fd, request, arg) => ioctl(fd, request, 'unsigned long', arg),
     errno: () => k.errno(),
     address: (buf) => k.address(buf),
   };

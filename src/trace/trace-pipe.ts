@@ -1,14 +1,10 @@
 // Reading bpf_printk output: the kernel's trace pipe (a tracefs file). Reading it blocks until the
 // kernel writes something, so we open it O_NONBLOCK and poll: aborting then ends the stream at once,
 // with no read stuck in a thread. Reading consumes the lines: only one reader sees each one.
-import { closeSync, constants, openSync, read, statSync } from 'node:fs';
+import { closeSync, constants, openSync, read } from 'node:fs';
 import { BpfError, UsageError } from '../errors.js';
-import { readMounts, type Mount } from '../sys/bpffs.js';
-import { errnoName } from '../sys/errno.js';
-import { libc } from '../sys/libc.js';
-
-export const TRACEFS = '/sys/kernel/tracing';
-export const DEBUGFS_TRACING = '/sys/kernel/debug/tracing';
+import { findInTracefs, tracefsPath } from '../sys/tracefs.js';
+import type { Mount } from '../sys/bpffs.js';
 
 export interface TraceLine {
   /** The whole line, as the kernel wrote it. */
@@ -33,63 +29,14 @@ export interface TraceOptions {
   prefix?: string;
 }
 
-/** False only when `path` surely does not exist (a directory we may not search counts as "maybe"). */
-function mayExist(path: string): boolean {
-  try {
-    statSync(path);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code !== 'ENOENT' && (e as NodeJS.ErrnoException).code !== 'ENOTDIR';
-  }
-}
-
 /** The trace_pipe to read, given the mounts; undefined when no tracefs is reachable. */
-export function findTracePipe(mounts: Mount[] = readMounts(), exists: (p: string) => boolean = mayExist): string | undefined {
-  const tracefs = mounts.filter((m) => m.fstype === 'tracefs').map((m) => m.target);
-  // Prefer the canonical place, then any tracefs mount, then the debugfs automount.
-  const candidates = [...tracefs.filter((t) => t === TRACEFS), ...tracefs.filter((t) => t !== TRACEFS)];
-  if (mounts.some((m) => m.fstype === 'debugfs' && m.target === '/sys/kernel/debug')) candidates.push(DEBUGFS_TRACING);
-  for (const dir of candidates) {
-    const pipe = `${dir}/trace_pipe`;
-    if (exists(pipe)) return pipe;
-  }
-  return undefined;
+export function findTracePipe(mounts?: Mount[], exists?: (p: string) => boolean): string | undefined {
+  return findInTracefs('trace_pipe', mounts, exists);
 }
-
-let mountedByUs = false;
 
 /** The trace pipe, mounting tracefs at /sys/kernel/tracing first if none is mounted (once per process). */
 export function tracePipe(mount = true): string {
-  const mounts = readMounts();
-  const found = findTracePipe(mounts);
-  if (found) return found;
-  const tracefs = mounts.filter((m) => m.fstype === 'tracefs').map((m) => m.target);
-  if (tracefs.length && process.getuid?.() !== 0) {
-    // tracefs hides its files from users who may not read them.
-    throw new UsageError('NEEDS_PRIVILEGES', `cannot read the trace pipe under ${tracefs[0]}`, { hint: 'run as root: the trace pipe is readable by root only' });
-  }
-  if (tracefs.length) {
-    // Mounted, but empty: mounting it again would not help.
-    throw new UsageError('NOT_SUPPORTED', `tracefs is mounted at ${tracefs.join(', ')} but has no trace_pipe`, {
-      hint: 'this kernel was built without ftrace (CONFIG_FTRACE), so bpf_printk lines cannot be read here',
-    });
-  }
-  if (!mount || mountedByUs) {
-    throw new UsageError('NOT_SUPPORTED', 'no tracefs is mounted, so there is no trace pipe to read', {
-      hint: `mount it: mount -t tracefs tracefs ${TRACEFS}`,
-    });
-  }
-  const c = libc();
-  if (c.mount('tracefs', TRACEFS, 'tracefs', 0) < 0) {
-    const errno = c.errno();
-    throw new BpfError('mount', errno, errnoName(errno), `could not mount tracefs at ${TRACEFS}: ${errnoName(errno)}`, {
-      hint: errno === 1 ? 'run as root, or with CAP_SYS_ADMIN' : `mount it yourself: mount -t tracefs tracefs ${TRACEFS}`,
-    });
-  }
-  mountedByUs = true;
-  const pipe = findTracePipe();
-  if (!pipe) throw new UsageError('NOT_SUPPORTED', `tracefs was mounted at ${TRACEFS} but has no trace_pipe`, { hint: 'this kernel was built without ftrace (CONFIG_FTRACE)' });
-  return pipe;
+  return tracefsPath('trace_pipe', 'bpf_printk output', mount);
 }
 
 // "  node-1234    [003] d..31  1234.567890: bpf_trace_printk: sockaccel: ..."

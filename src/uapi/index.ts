@@ -3,3 +3,4 @@ export * from './enums.js';
 export * from './layout.js';
 export * as attr from './attr.js';
 export * as info from './info.js';
+export * as perf from './perf.js';

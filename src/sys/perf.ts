@@ -1,0 +1,29 @@
+// perf_event_open(2): the perf events BPF programs attach to (tracepoints here; kprobes and uprobes
+// take the same struct). The attr is encoded from its layout (uapi/perf.ts) like a bpf_attr.
+import { PERF_EVENT_ATTR, PerfType } from '../uapi/perf.js';
+import type { Values } from '../uapi/layout.js';
+import { Attr } from './attr.js';
+import { bpfError } from './errno.js';
+import { Fd } from './fd.js';
+import { libc } from './libc.js';
+import { tracepointId } from './tracefs.js';
+
+const PERF_FLAG_FD_CLOEXEC = 8;
+
+/** perf_event_open(attr, pid, cpu, -1, FD_CLOEXEC); `what` names the event in errors. */
+export function perfEventOpen(values: Values<typeof PERF_EVENT_ATTR>, pid: number, cpu: number, what: string): Fd {
+  const attr = new Attr(PERF_EVENT_ATTR, { size: PERF_EVENT_ATTR.size, ...values });
+  const c = libc();
+  const fd = c.perfEventOpen(c.address(attr.buf), pid, cpu, -1, PERF_FLAG_FD_CLOEXEC);
+  if (fd < 0) {
+    const errno = c.errno();
+    throw bpfError('perf_event_open', errno, what, errno === 2 ? { hint: 'no such event on this kernel' } : errno === 13 || errno === 1 ? { hint: 'needs root, or CAP_PERFMON (and kernel.perf_event_paranoid allowing it)' } : {});
+  }
+  return new Fd(fd);
+}
+
+/** A perf event for tracepoint category:name on all CPUs and tasks, for a BPF program to attach to. */
+export function openTracepoint(category: string, name: string): Fd {
+  const id = tracepointId(category, name);
+  return perfEventOpen({ type: PerfType.TRACEPOINT, config: BigInt(id), sample_period: 1n, wakeup_events: 1 }, -1, 0, `tracepoint ${category}:${name}`);
+}
