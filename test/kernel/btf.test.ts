@@ -12,9 +12,10 @@ import { VerifierError } from '../../src/load/verifier.js';
 import { btfLoadTry } from '../../src/sys/commands.js';
 import { featureBlob } from '../unit/btf-kinds-blob.js';
 import { fixture, removePinDir, tempPinDir } from './helpers.js';
+import { need } from '../support/tools.js';
 
 const PACKET = Buffer.alloc(64, 0xab);
-const bpftool = (...args: string[]) => execFileSync('bpftool', args, { encoding: 'utf8' });
+const bpftool = (...args: string[]) => execFileSync(need('bpftool'), args, { encoding: 'utf8' });
 
 const upload = suite('btf: upload');
 

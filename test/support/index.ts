@@ -11,3 +11,4 @@ export * from './scope.js';
 export * from './pypeer.js';
 export * from './peers.js';
 export * from './known.js';
+export * from './tools.js';
