@@ -12,3 +12,4 @@ export * from './pypeer.js';
 export * from './peers.js';
 export * from './known.js';
 export * from './tools.js';
+export * from './skip.js';
