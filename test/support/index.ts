@@ -13,3 +13,4 @@ export * from './peers.js';
 export * from './known.js';
 export * from './tools.js';
 export * from './skip.js';
+export * from './nobody.js';
