@@ -4,9 +4,9 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { cliAsNobody } from '../support/nobody.js';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { cliAsNobody } from '../support/nobody.js';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 const VERBS = ['up', 'down', 'status', 'stats', 'trace', 'verify', 'doctor'];

@@ -1,11 +1,11 @@
 // The CLI run as user nobody (setpriv), for the not-root tests. nobody must be able to read the CLI,
 // its node_modules and the BPF object: a checkout under a 0700 home (/root) is not readable, so then
-// what the CLI needs (dist/src, node_modules, bpf, package.json; and node itself if nobody cannot
-// run it) is copied once to a world-readable temporary directory, removed when the process exits.
+// what the CLI needs (dist without its tests, node_modules, bpf, package.json; node itself too if
+// nobody cannot run it) is copied once to a world-readable temporary directory, removed on exit.
 import { spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { CLI, REPO_ROOT } from './paths.js';
 import { need } from './tools.js';
 
@@ -30,10 +30,11 @@ export function cliForNobody(): { node: string; cli: string; copy?: string } {
     const dir = copy;
     process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
     if (!readable) {
-      for (const p of ['package.json', 'bpf', 'node_modules', join('dist', 'src')]) {
-        cpSync(join(REPO_ROOT, p), join(dir, p), { recursive: true, filter: (src) => !src.includes('/node_modules/.bin') });
+      const skip = [join(REPO_ROOT, 'node_modules', '.bin'), join(REPO_ROOT, 'dist', 'test')];
+      for (const p of ['package.json', 'bpf', 'node_modules', 'dist']) {
+        cpSync(join(REPO_ROOT, p), join(dir, p), { recursive: true, filter: (src) => !skip.includes(src) });
       }
-      cli = join(dir, 'dist', 'src', 'cli', 'main.js');
+      cli = join(dir, relative(REPO_ROOT, CLI));
     }
     if (!runnable) {
       node = join(dir, 'node');
