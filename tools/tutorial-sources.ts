@@ -82,15 +82,16 @@ int bpf_sockops_handler(struct bpf_sock_ops *skops){
 `,
 };
 
-/** vmlinux.h from bpftool, the tutorial's C as written, clang -O2 -g -target bpf. */
-export function buildTutorial(dir: string): string[] {
-  writeFileSync(join(dir, 'vmlinux.h'), execFileSync('bpftool', ['btf', 'dump', 'file', '/sys/kernel/btf/vmlinux', 'format', 'c'], { maxBuffer: 256 << 20 }));
+/** vmlinux.h from bpftool, the tutorial's C as written, clang -O2 -g -target bpf (`tools` says which
+ * bpftool and clang to run, e.g. a versioned clang-19; default: the ones named so on PATH). */
+export function buildTutorial(dir: string, tools: { bpftool: string; clang: string } = { bpftool: 'bpftool', clang: 'clang' }): string[] {
+  writeFileSync(join(dir, 'vmlinux.h'), execFileSync(tools.bpftool, ['btf', 'dump', 'file', '/sys/kernel/btf/vmlinux', 'format', 'c'], { maxBuffer: 256 << 20 }));
   const out: string[] = [];
   for (const [name, text] of Object.entries(TUTORIAL_SOURCES)) {
     writeFileSync(join(dir, name), text);
     if (!name.endsWith('.bpf.c')) continue;
     const obj = join(dir, name.replace(/\.c$/, '.o'));
-    execFileSync('clang', ['-O2', '-g', '-target', 'bpf', '-D__TARGET_ARCH_x86', '-I', dir, '-c', join(dir, name), '-o', obj], { cwd: dir });
+    execFileSync(tools.clang, ['-O2', '-g', '-target', 'bpf', '-D__TARGET_ARCH_x86', '-I', dir, '-c', join(dir, name), '-o', obj], { cwd: dir });
     out.push(obj);
   }
   return out;

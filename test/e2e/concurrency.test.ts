@@ -5,7 +5,7 @@
 // exactly the results of an unaccelerated control run (another, unattached cgroup).
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Scope, finished, sharedSetup, freePort, loTxBytes, startNodeClient, startNodeServer, startPyPeer, type Where, runKnownLimitation } from '../support/index.js';
+import { Scope, finished, sharedSetup, freePort, loTxBytes, startNodeClient, startNodeServer, startPyPeer, type Where, knownLimitation, skipIf } from '../support/index.js';
 import { accelUp, fmt, statsDelta } from '../support/accel.js';
 
 const CONNS = 32;
@@ -89,8 +89,7 @@ async function blockingHalfClose(scope: Scope, where: Where, size: number, seed:
   return { c, s };
 }
 
-t('blocking half-close (sendall, shutdown(SHUT_WR), blocking recv): same results as without us', async () => {
-  if (!runKnownLimitation('blockingRecvEagain')) return;
+skipIf(t, knownLimitation('blockingRecvEagain'))('blocking half-close (sendall, shutdown(SHUT_WR), blocking recv): same results as without us', async () => {
   const ctx = await shared.get();
   const failures: string[] = [];
   for (const size of BLOCKING_SIZES) {

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { finished, freePort, loTxBytes, payload, sha256, sharedSetup, startPyPeer, type Where, runKnownLimitation } from '../support/index.js';
+import { finished, freePort, loTxBytes, payload, sha256, sharedSetup, startPyPeer, type Where, knownLimitation, skipIf } from '../support/index.js';
 import { accelUp, MB, fmt, note, statsDelta } from '../support/accel.js';
 
 const FILE_SIZE = 20 * MB + 17;
@@ -59,8 +59,7 @@ async function spliceRun(ctx: Awaited<ReturnType<typeof shared.get>>, where: Whe
   return { c: await finished(cl, 'source client'), s: await finished(srv, 'splice server') };
 }
 
-t('splice() reader (socket -> pipe) gets every byte, as without us', async () => {
-  if (!runKnownLimitation('spliceReader')) return;
+skipIf(t, knownLimitation('spliceReader'))('splice() reader (socket -> pipe) gets every byte, as without us', async () => {
   const ctx = await shared.get();
   const ctl = await spliceRun(ctx, { cgroup: ctx.control });
   assert.ok(ctl.s.result && ctl.c.result, 'control results');

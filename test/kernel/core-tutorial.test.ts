@@ -11,10 +11,11 @@ import { join } from 'node:path';
 import { BpfObject, MapType } from '../../src/index.js';
 import { buildTutorial } from '../../tools/tutorial-sources.js';
 import { removePinDir, tempPinDir } from './helpers.js';
+import { need } from '../support/tools.js';
 
 /** Byte offsets of a kernel struct's members, from `bpftool btf dump` of vmlinux (test oracle). */
 function memberOffsets(struct: string): Map<string, number> {
-  const dump = execFileSync('bpftool', ['btf', 'dump', 'file', '/sys/kernel/btf/vmlinux'], { encoding: 'utf8', maxBuffer: 256 << 20 });
+  const dump = execFileSync(need('bpftool'), ['btf', 'dump', 'file', '/sys/kernel/btf/vmlinux'], { encoding: 'utf8', maxBuffer: 256 << 20 });
   const at = dump.search(new RegExp(`^\\[\\d+\\] STRUCT '${struct}' `, 'm'));
   const out = new Map<string, number>();
   for (const line of dump.slice(at).split('\n').slice(1)) {
@@ -31,7 +32,8 @@ tutorial('bpf_contrack and bpf_redirect load, sharing sock_ops_map; CO-RE offset
   const dir = mkdtempSync(join(tmpdir(), 'tutorial-'));
   const pins = tempPinDir('tutorial');
   try {
-    const [redirectPath, contrackPath] = buildTutorial(dir);
+    need('/usr/include/bpf/bpf_helpers.h'); // the tutorial's #include <bpf/bpf_helpers.h>
+    const [redirectPath, contrackPath] = buildTutorial(dir, { bpftool: need('bpftool'), clang: need('clang') });
     const contrack = BpfObject.open(contrackPath!);
     const relos = contrack.programs.get('bpf_sockops_handler')!.coreRelos.length;
     assert.ok(relos > 0, 'the sockops program carries CO-RE relocations');
@@ -47,7 +49,7 @@ tutorial('bpf_contrack and bpf_redirect load, sharing sock_ops_map; CO-RE offset
         const fields = redir.coreRelocations.filter((r) => r.kind === 'byte_off');
         assert.ok(fields.length >= 5);
         for (const r of fields) assert.is(Number(r.newValue), kernel.get(r.access), `sk_msg_md.${r.access}`);
-        const xlated = execFileSync('bpftool', ['prog', 'dump', 'xlated', 'id', String(redir.info().id)], { encoding: 'utf8' });
+        const xlated = execFileSync(need('bpftool'), ['prog', 'dump', 'xlated', 'id', String(redir.info().id)], { encoding: 'utf8' });
         assert.match(xlated, /return bpf_msg_redirect_hash\(msg, &sock_ops_map, &key, BPF_F_INGRESS\);/);
         const ops = a.programs.get('bpf_sockops_handler')!;
         const sockOps = memberOffsets('bpf_sock_ops');

@@ -11,19 +11,22 @@ import koffi from 'koffi';
 import { BpfError, BpfObject, ObjectError } from '../../src/index.js';
 import { BtfKind } from '../../src/btf/index.js';
 import { fixture } from './helpers.js';
+import { need } from '../support/tools.js';
 
-const bpftool = (...args: string[]) => execFileSync('bpftool', args, { encoding: 'utf8', maxBuffer: 256 << 20 });
+const bpftool = (...args: string[]) => execFileSync(need('bpftool'), args, { encoding: 'utf8', maxBuffer: 256 << 20 });
 
-/** The kernel's own view, from bpftool (test oracle): `[id] KIND 'name' size=N ...` lines. */
-const vmlinux = bpftool('btf', 'dump', 'file', '/sys/kernel/btf/vmlinux');
+/** The kernel's own view, from bpftool (test oracle): `[id] KIND 'name' size=N ...` lines. Dumped by
+ * the first test that needs it (without bpftool, those tests fail; the file still loads). */
+let vmlinuxDump: string | undefined;
+const vmlinux = () => (vmlinuxDump ??= bpftool('btf', 'dump', 'file', '/sys/kernel/btf/vmlinux'));
 function kernelType(kind: string, name: string): { id: number; size: number } {
-  const m = new RegExp(`^\\[(\\d+)\\] ${kind} '${name}' size=(\\d+)`, 'm').exec(vmlinux);
+  const m = new RegExp(`^\\[(\\d+)\\] ${kind} '${name}' size=(\\d+)`, 'm').exec(vmlinux());
   if (!m) throw new Error(`bpftool shows no ${kind} ${name}`);
   return { id: Number(m[1]), size: Number(m[2]) };
 }
 function kernelEnumValue(enumName: string, value: string): number {
-  const at = vmlinux.search(new RegExp(`^\\[\\d+\\] ENUM '${enumName}'`, 'm'));
-  const m = new RegExp(`^\\s+'${value}' val=(-?\\d+)`, 'm').exec(vmlinux.slice(at));
+  const at = vmlinux().search(new RegExp(`^\\[\\d+\\] ENUM '${enumName}'`, 'm'));
+  const m = new RegExp(`^\\s+'${value}' val=(-?\\d+)`, 'm').exec(vmlinux().slice(at));
   return Number(m![1]);
 }
 

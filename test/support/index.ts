@@ -11,3 +11,6 @@ export * from './scope.js';
 export * from './pypeer.js';
 export * from './peers.js';
 export * from './known.js';
+export * from './tools.js';
+export * from './skip.js';
+export * from './nobody.js';

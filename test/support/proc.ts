@@ -3,6 +3,7 @@
 // here is remembered so that a test's cleanup can kill whatever is still alive.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { need } from './tools.js';
 
 export interface Exit {
   code: number | null;
@@ -54,9 +55,15 @@ export function wrapArgv(cmd: string, args: string[], opts: { cgroup?: string; n
 }
 
 export function start(cmd: string, args: string[], opts: StartOptions): Proc {
-  const argv = wrapArgv(cmd, args, opts);
+  // A missing tool throws here, naming its package: that test fails, before anything is started.
+  if (opts.netns) need('ip');
+  const argv = wrapArgv(need(cmd), args, opts);
   const child = spawn(argv[0]!, argv.slice(1), { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] });
-  if (child.pid === undefined) throw new Error(`could not start ${argv.join(' ')}`);
+  // Listen for 'error' at once: a spawn failure emits it on the next tick, and without a listener
+  // it would end the whole test run.
+  let spawnError: Error | undefined;
+  child.on('error', (e) => { spawnError ??= e; });
+  if (child.pid === undefined) throw new Error(`could not start ${argv.join(' ')}: ${spawnError?.message ?? 'no pid'}`);
   let stdout = '';
   let stderr = '';
   let timedOut = false;
@@ -129,7 +136,7 @@ export function run(cmd: string, args: string[], opts: StartOptions): Promise<Ex
 
 /** Synchronous, for quick commands (ip, bpftool, cat); throws with stderr on failure. */
 export function sh(cmd: string, args: string[], timeoutMs = 10_000): string {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: timeoutMs, killSignal: 'SIGKILL' });
+  const r = spawnSync(need(cmd), args, { encoding: 'utf8', timeout: timeoutMs, killSignal: 'SIGKILL' });
   if (r.error) throw r.error;
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status ?? r.signal}: ${r.stderr}`);
   return r.stdout;

@@ -2,6 +2,7 @@
 // recv()/sendall() (an unexpected EAGAIN or EACCES surfaces as an exception, reported as an error).
 // Run with `python3 -c PY_PEER <mode> ...`; prints LISTENING/CONNECTED/... lines and one RESULT json.
 import { spawnSync } from 'node:child_process';
+import { need } from './tools.js';
 
 export const PY_PEER = String.raw`
 import errno, hashlib, json, os, random, select, socket, struct, sys, time
@@ -248,8 +249,8 @@ let py: string | undefined;
 /** The real python3 executable (not a pyenv shim), so the pid we start is python's own. */
 export function python3(): string {
   if (!py) {
-    const r = spawnSync('python3', ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8', timeout: 10_000 });
-    if (r.status !== 0) throw new Error(`python3 not usable: ${r.stderr}`);
+    const r = spawnSync(need('python3'), ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8', timeout: 10_000 });
+    if (r.status !== 0) throw new Error(`python3 (${need('python3')}) not usable: ${r.error?.message ?? r.stderr}`);
     py = r.stdout.trim();
   }
   return py;

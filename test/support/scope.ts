@@ -99,7 +99,8 @@ export async function withScope<T>(tag: string, body: (s: Scope) => Promise<T>):
  * Not in uvu's `before` hook on purpose: uvu 0.5 swallows an exception thrown by `before` (its
  * runner returns from `finally`), and the suite then "passes" with 0 tests run. Here a failing
  * setup fails every test that needs it. `close` (for `after`) never throws into uvu; a cleanup
- * failure is printed and fails the run through the exit code.
+ * failure is printed and fails the run through the exit code (set on exit: uvu sets
+ * process.exitCode itself after the last suite, which would overwrite an earlier 1).
  */
 export function sharedSetup<T>(tag: string, setup: (s: Scope) => Promise<T>): { get(): Promise<T>; close(): Promise<void>; scope: Scope } {
   const scope = new Scope(tag);
@@ -112,7 +113,7 @@ export function sharedSetup<T>(tag: string, setup: (s: Scope) => Promise<T>): { 
         await scope.close();
       } catch (e) {
         console.error(String(e));
-        process.exitCode = 1;
+        process.on('exit', () => { process.exitCode = 1; });
       }
     },
   };

@@ -9,7 +9,7 @@ import { disassemble, decode, formatInstruction } from '../../src/asm/disasm.js'
 import { helperName } from '../../src/asm/helpers.js';
 import { readElf, SectionFlag } from '../../src/elf/index.js';
 import { inspectObject } from '../../src/inspect/inspect.js';
-import { committedObjects, llvmObjdump, normalise } from './asm-oracle.js';
+import { committedObjects, llvmObjdump, llvmObjdumpPath, normalise } from './asm-oracle.js';
 
 const objects = committedObjects();
 
@@ -113,7 +113,7 @@ test('every instruction of every committed object was compared', () => {
   }
   assert.ok(expected > 700, `only ${expected} instructions?`);
   assert.is(total, expected);
-  console.log(`  compared ${total} instructions in ${objects.length} objects with ${process.env.LLVM_OBJDUMP ?? 'llvm-objdump'}`);
+  console.log(`  compared ${total} instructions in ${objects.length} objects with ${llvmObjdumpPath()}`);
 });
 
 test('a deliberately wrong rendering is caught by the comparison', () => {

@@ -4,9 +4,10 @@ import { execFileSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { REPO_ROOT } from './fixtures.js';
+import { need } from '../support/tools.js';
 
-/** The llvm-objdump to use: $LLVM_OBJDUMP, else the one on PATH. */
-export const LLVM_OBJDUMP = process.env.LLVM_OBJDUMP ?? 'llvm-objdump';
+/** The llvm-objdump to use: $LLVM_OBJDUMP, else the one on PATH (or llvm-objdump-NN). */
+export const llvmObjdumpPath = () => process.env.LLVM_OBJDUMP ?? need('llvm-objdump');
 
 /** Every committed BPF object: bpf/*.bpf.o and bpf/fixtures/*.bpf.o. */
 export function committedObjects(): string[] {
@@ -22,7 +23,7 @@ export interface LlvmListing {
 }
 
 export function llvmObjdump(file: string): LlvmListing {
-  const out = execFileSync(LLVM_OBJDUMP, ['-d', '-r', '--no-show-raw-insn', file], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  const out = execFileSync(llvmObjdumpPath(), ['-d', '-r', '--no-show-raw-insn', file], { encoding: 'utf8', maxBuffer: 64 << 20 });
   const insns = new Map<string, Map<number, string>>();
   const relocs = new Map<string, Map<number, { type: string; symbol: string }>>();
   let section = '';
