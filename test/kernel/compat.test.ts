@@ -14,7 +14,6 @@ import { progQuery } from '../../src/sys/commands.js';
 import { OBJ, shippedObject } from '../../src/accel/layout.js';
 import { removePinDir, tempPinDir } from './helpers.js';
 import { skipIf } from '../support/skip.js';
-import { skipIf } from '../support/skip.js';
 
 const [major, minor] = release().split('.').map(Number);
 const atLeast = (a: number, b: number) => major > a || (major === a && minor >= b);
