@@ -16,7 +16,9 @@ export {
 } from './link/attach.js';
 export { cgroupV2Root, checkCgroupDir } from './link/cgroup.js';
 
-export { hasMapType, hasHelper, hasSockmapLinks, hasCgroupLinks, overrideProbe, resetProbes, helperProbeName } from './features/probe.js';
+export {
+  hasMapType, hasHelper, hasSockmapLinks, hasCgroupLinks, hasKernelBtf, hasBtfTracepoint, hasKernelFunction, overrideProbe, resetProbes, helperProbeName,
+} from './features/probe.js';
 
 export { BpfError, VerifierError, ObjectError, UsageError, type UsageCode, type SourceLine, type ErrorDetails } from './errors.js';
 export type { MapInfo, ProgramInfo, LinkInfo, BtfInfo } from './sys/info.js';

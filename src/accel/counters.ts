@@ -1,9 +1,9 @@
 // The counters map: one PERCPU_ARRAY element holding a struct of __u64, in the order that
-// bpf/sockaccel.bpf.c declares (struct counters). Userspace sums each field over the CPUs.
+// bpf/sockaccel.bpf.c declares (struct sa_counters). Userspace sums each field over the CPUs.
 import type { BpfMap } from '../index.js';
 import type { Stats } from './types.js';
 
-/** Field order of struct counters in bpf/sockaccel.bpf.c. Keep in sync with the C. */
+/** Field order of struct sa_counters in bpf/sockaccel.bpf.c. Keep in sync with the C (append only). */
 export const COUNTER_FIELDS = [
   'sockets_inserted',
   'insert_failed_full',
@@ -17,11 +17,27 @@ export const COUNTER_FIELDS = [
   'skipped_early_data',
   'stale_marks',
   'marks_cleared',
+  'dec_redirect',
+  'dec_forced',
+  'dec_probation',
+  'dec_splice',
+  'dec_blocking',
+  'dec_small',
+  'dec_excluded_port',
+  'dec_excluded_cgroup',
+  'dec_semantics',
+  'rescued_splice',
+  'rescued_halfclose',
+  'at_risk_splice',
+  'at_risk_blocking',
+  'demoted_small',
+  'observed_sides',
+  'splice_dir_marked',
 ] as const;
 
 export type CounterName = (typeof COUNTER_FIELDS)[number];
 
-/** Sum every field over the per-CPU values. */
+/** Sum every field over the per-CPU values (fields an older object lacks read as 0). */
 export function readCounters(map: BpfMap): Record<CounterName, bigint> {
   const perCpu = map.lookupPerCpu(Buffer.alloc(4)) ?? [];
   const sums = Object.fromEntries(COUNTER_FIELDS.map((f) => [f, 0n])) as Record<CounterName, bigint>;
@@ -49,5 +65,23 @@ export function toStats(c: Record<CounterName, bigint>): Stats {
     skippedEarlyData: n(c.skipped_early_data),
     staleMarks: n(c.stale_marks),
     marksCleared: n(c.marks_cleared),
+    decisions: {
+      redirect: n(c.dec_redirect),
+      forced: n(c.dec_forced),
+      probation: n(c.dec_probation),
+      spliceReader: n(c.dec_splice),
+      blockingReader: n(c.dec_blocking),
+      smallWrites: n(c.dec_small),
+      excludedPort: n(c.dec_excluded_port),
+      excludedCgroup: n(c.dec_excluded_cgroup),
+      readerSemantics: n(c.dec_semantics),
+    },
+    rescuedSplice: n(c.rescued_splice),
+    rescuedHalfClose: n(c.rescued_halfclose),
+    atRiskSplice: n(c.at_risk_splice),
+    atRiskBlocking: n(c.at_risk_blocking),
+    demotedSmall: n(c.demoted_small),
+    observedSides: n(c.observed_sides),
+    spliceDirectionsMarked: n(c.splice_dir_marked),
   };
 }

@@ -4,17 +4,24 @@
 // it is in the SOCKHASH. Removing it from the map while the application still reads (deleting the
 // entry, or freeing the map) drops unread redirected data and wakes a blocked recv() with EAGAIN.
 // A socket leaves the map by itself when it is closed. So we:
-//   1. detach sock_ops at once: no new connection is accelerated from here on;
+//   1. stop accelerating new connections at once: the config map's `draining` flag (sock_ops stays
+//      attached, so accelerated sockets keep their close-time cleanup and the half-close rescue);
+//      installs from before that flag existed have their sock_ops detached instead;
 //   2. wait (bounded, with progress) until the SOCKHASH is empty, i.e. every accelerated connection
-//      has closed; the sk_msg program stays attached so those connections keep working;
-//   3. then detach sk_msg and remove every pin.
+//      has closed; sk_msg and the observers stay attached so those connections keep working;
+//   3. then detach everything and remove every pin.
 // If connections are still open when the time is up, we stop after step 1 (state "draining") and
 // say so; `down` again finishes the job later, `force` does it now at the applications' risk.
 import { readdirSync, rmdirSync, rmSync } from 'node:fs';
-import { AttachType, BpfLink, BpfMap, BpfProgram, cgroupAttachment, mapAttachment, pathExists as exists, withNarration, type ProgAttachment } from '../index.js';
-import { pinPath, PIN_NAMES } from './layout.js';
+import { join } from 'node:path';
+import {
+  AttachType, BpfLink, BpfMap, BpfProgram, cgroupAttachment, mapAttachment, pathExists as exists, UsageError, withNarration,
+  type ProgAttachment,
+} from '../index.js';
+import { isOurPin, mapPin, OBJ, pinPath, sockopsLinkPin } from './layout.js';
+import { readConfig, writeConfig } from './policy.js';
 import { requirePrivileges } from './privileges.js';
-import { readRecord, writeRecord, type InstallRecord } from './record.js';
+import { cgroupsOf, readRecord, writeRecord, type InstallRecord } from './record.js';
 import { DEFAULT_PIN_DIR, type DownOptions, type DownResult } from './types.js';
 
 const POLL_MS = 100;
@@ -22,21 +29,18 @@ const PROGRESS_MS = 1000;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Detach whatever is attached through `linkName` or, for PROG_ATTACH installs, by program + target. */
-function detach(pinDir: string, linkName: 'sockopsLink' | 'msgLink', fallback: () => void, say: (s: string) => void): void {
-  const linkPath = pinPath(pinDir, linkName);
-  if (exists(linkPath)) {
-    const link = BpfLink.fromPin(linkPath);
-    try {
-      link.detach();
-    } finally {
-      link.close();
-    }
-    rmSync(linkPath, { force: true });
-    say(`detached and unpinned ${linkPath}`);
-    return;
+/** Let go of a pinned link: detached now, or (kinds the kernel cannot detach) gone with its pin. */
+function dropLink(path: string, say: (s: string) => void): void {
+  const link = BpfLink.fromPin(path);
+  try {
+    link.detach();
+  } catch (e) {
+    if (!(e instanceof UsageError && e.code === 'NOT_SUPPORTED')) throw e;
+  } finally {
+    link.close();
   }
-  fallback();
+  rmSync(path, { force: true });
+  say(`detached and unpinned ${path}`);
 }
 
 /** PROG_DETACH of the pinned program, ignoring "not attached" (a half-finished earlier down may have done it already). */
@@ -56,37 +60,57 @@ function progDetachIfAttached(progPath: string, attachment: (prog: BpfProgram) =
   }
 }
 
+/** Detach sock_ops from every accelerated cgroup (links by their pins, PROG_ATTACH by program and cgroup). */
 function detachSockops(pinDir: string, record: InstallRecord | undefined, say: (s: string) => void): void {
-  detach(pinDir, 'sockopsLink', () => {
-    if (record?.sockopsMethod !== 'prog_attach' || !exists(record.cgroup)) return;
-    progDetachIfAttached(pinPath(pinDir, 'sockopsProgram'), (prog) => cgroupAttachment(prog, record.cgroup, AttachType.CGROUP_SOCK_OPS), say);
-  }, say);
+  const cgroups = record ? cgroupsOf(record) : [];
+  for (let i = 0; i < Math.max(cgroups.length, 1); i++) {
+    const link = sockopsLinkPin(pinDir, i);
+    if (exists(link)) dropLink(link, say);
+    else if (record?.sockopsMethod === 'prog_attach' && cgroups[i] && exists(cgroups[i]!)) {
+      progDetachIfAttached(pinPath(pinDir, 'sockopsProgram'), (prog) => cgroupAttachment(prog, cgroups[i]!, AttachType.CGROUP_SOCK_OPS), say);
+    }
+  }
+  // Excluded cgroups' markers: PROG_ATTACH ones by program and cgroup.
+  if (record?.sockopsMethod === 'prog_attach') {
+    for (const dir of record.excludeCgroups ?? []) {
+      if (exists(dir)) progDetachIfAttached(pinPath(pinDir, 'excludeProgram'), (prog) => cgroupAttachment(prog, dir, AttachType.CGROUP_SOCK_OPS), say);
+    }
+  }
 }
 
 function detachMsg(pinDir: string, say: (s: string) => void): void {
-  detach(pinDir, 'msgLink', () => {
-    const mapPath = pinPath(pinDir, 'sockHash');
-    if (!exists(mapPath)) return;
-    const map = BpfMap.fromPin(mapPath);
+  const link = pinPath(pinDir, 'msgLink');
+  if (exists(link)) return dropLink(link, say);
+  const mapPath = pinPath(pinDir, 'sockHash');
+  if (!exists(mapPath)) return;
+  const map = BpfMap.fromPin(mapPath);
+  try {
+    progDetachIfAttached(pinPath(pinDir, 'msgProgram'), (prog) => mapAttachment(prog, map, AttachType.SK_MSG_VERDICT), say);
+  } finally {
+    map.close();
+  }
+}
+
+/** Step 1: no new connection is accelerated. True when done through the config map. */
+function startDraining(pinDir: string, record: InstallRecord | undefined, say: (s: string) => void): void {
+  const configPath = mapPin(pinDir, OBJ.config);
+  if (exists(configPath)) {
+    const config = BpfMap.fromPin(configPath);
     try {
-      progDetachIfAttached(pinPath(pinDir, 'msgProgram'), (prog) => mapAttachment(prog, map, AttachType.SK_MSG_VERDICT), say);
+      const c = readConfig(config);
+      if (c && !c.draining) writeConfig(config, { ...c, draining: true });
+      say('config: draining — no new connection is accelerated; sock_ops stays for the accelerated ones');
     } finally {
-      map.close();
+      config.close();
     }
-  }, say);
+  } else {
+    detachSockops(pinDir, record, say);
+    say('sock_ops detached: no new connection is accelerated');
+  }
+  if (record && record.state !== 'draining') writeRecord(pinDir, { ...record, state: 'draining' });
 }
 
-/** The pin dir and the parents `up` created for it, innermost first (installs from before that was recorded: the pin dir). */
-function dirsToRemove(pinDir: string, record: InstallRecord | undefined): string[] {
-  if (!record?.createdDirs) return [pinDir];
-  const created = record.createdDirs[0];
-  if (!created) return [];
-  const out: string[] = [];
-  for (let d = pinDir; d.length >= created.length && d.startsWith(created); d = d.slice(0, d.lastIndexOf('/'))) out.push(d);
-  return out;
-}
-
-/** Accelerated connections now: sockets in the SOCKHASH (0 when the map is gone). */
+/** Accelerated sockets now: entries of the SOCKHASH (0 when the map is gone). */
 export function trackedConnections(pinDir: string): number {
   const path = pinPath(pinDir, 'sockHash');
   if (!exists(path)) return 0;
@@ -98,8 +122,16 @@ export function trackedConnections(pinDir: string): number {
   }
 }
 
+function ourPins(pinDir: string): string[] {
+  try {
+    return readdirSync(pinDir).filter(isOurPin);
+  } catch {
+    return [];
+  }
+}
+
 export async function down(opts: DownOptions = {}): Promise<DownResult> {
-  // With explain, every bpf() call is narrated as it is made (sys/explain.ts).
+  // With explain, every bpf() call is narrated as it is made.
   return withNarration(opts.explain, () => downSteps(opts));
 }
 
@@ -107,22 +139,20 @@ async function downSteps(opts: DownOptions): Promise<DownResult> {
   const say = opts.explain ?? (() => {});
   const pinDir = opts.pinDir ?? DEFAULT_PIN_DIR;
   const timeoutMs = opts.timeoutMs ?? 30_000;
-  const ours = PIN_NAMES.filter((n) => exists(pinPath(pinDir, n)));
-  if (ours.length === 0) {
+  if (ourPins(pinDir).length === 0) {
     say(`nothing of ours is pinned in ${pinDir}: nothing to do`);
     return { wasUp: false, complete: true, remaining: 0, waitedMs: 0 };
   }
   requirePrivileges('down');
   const record = readRecord(pinDir);
 
-  // 1. Stop tracking new connections.
-  detachSockops(pinDir, record, say);
-  if (record && record.state !== 'draining') writeRecord(pinDir, { ...record, state: 'draining' });
+  // 1. Stop accelerating new connections.
+  startDraining(pinDir, record, say);
 
   // 2. Wait for the accelerated connections to close.
   const start = Date.now();
   let remaining = trackedConnections(pinDir);
-  say(`sock_ops is detached: no new connection is accelerated; ${remaining} socket(s) still in the SOCKHASH`);
+  say(`${remaining} socket(s) still in the SOCKHASH`);
   let lastProgress = 0;
   while (remaining > 0 && Date.now() - start < timeoutMs && !opts.force) {
     const elapsed = Date.now() - start;
@@ -135,19 +165,19 @@ async function downSteps(opts: DownOptions): Promise<DownResult> {
   }
   const waitedMs = Date.now() - start;
   if (remaining > 0 && !opts.force) {
-    say(`${remaining} accelerated connection(s) still open after ${Math.round(waitedMs / 1000)}s: leaving sk_msg and the map in place`);
+    say(`${remaining} accelerated socket(s) still open after ${Math.round(waitedMs / 1000)}s: leaving sk_msg and the map in place`);
     return { wasUp: true, complete: false, remaining, waitedMs };
   }
-  if (remaining > 0) say(`forced: removing the map under ${remaining} open accelerated connection(s)`);
+  if (remaining > 0) say(`forced: removing the map under ${remaining} open accelerated socket(s)`);
 
-  // 3. Nothing accelerated is left (or forced): remove the rest.
+  // 3. Nothing accelerated is left (or forced): remove the rest. sock_ops first (nothing inserts),
+  // then the observers and markers, then sk_msg, then every pin.
+  detachSockops(pinDir, record, say);
+  for (const name of ourPins(pinDir).filter((n) => n.startsWith('link_') && n !== 'link_msg')) dropLink(join(pinDir, name), say);
   detachMsg(pinDir, say);
-  for (const name of PIN_NAMES) {
-    const path = pinPath(pinDir, name);
-    if (exists(path)) {
-      rmSync(path, { force: true });
-      say(`unpinned ${path}`);
-    }
+  for (const name of ourPins(pinDir)) {
+    rmSync(join(pinDir, name), { force: true });
+    say(`unpinned ${join(pinDir, name)}`);
   }
   // The pin dir, and the parents `up` created for it, go when empty (a dir shared with other pins stays).
   for (const dir of dirsToRemove(pinDir, record)) {
@@ -160,4 +190,14 @@ async function downSteps(opts: DownOptions): Promise<DownResult> {
     }
   }
   return { wasUp: true, complete: true, remaining, waitedMs };
+}
+
+/** The pin dir and the parents `up` created for it, innermost first (installs from before that was recorded: the pin dir). */
+function dirsToRemove(pinDir: string, record: InstallRecord | undefined): string[] {
+  if (!record?.createdDirs) return [pinDir];
+  const created = record.createdDirs[0];
+  if (!created) return [];
+  const out: string[] = [];
+  for (let d = pinDir; d.length >= created.length && d.startsWith(created); d = d.slice(0, d.lastIndexOf('/'))) out.push(d);
+  return out;
 }

@@ -2,7 +2,8 @@
 // these. Built on the loader's public API only (`sockaccel-ffi`), like any other user of it.
 export { up, hasNetnsCookieInSockops } from './up.js';
 export { down, trackedConnections } from './down.js';
-export { status, stats } from './status.js';
+export { status, stats, services } from './status.js';
+export type { ServiceInfo, Verdict } from './policy.js';
 export { verify } from './verify.js';
 export * from './types.js';
 export { doctor, type DoctorCheckResult } from './doctor.js';

@@ -36,18 +36,40 @@ export const OBJ = {
   sockHash: 'sock_hash',
   passed: 'passed',
   counters: 'counters',
+  services: 'services',
+  conns: 'conns',
+  config: 'config',
+  portRules: 'port_rules',
   sockopsProgram: 'sockaccel_sockops',
+  excludeProgram: 'sockaccel_exclude',
   msgProgram: 'sockaccel_msg',
-  traceSwitch: 'trace_enabled',
 } as const;
+
+/** Every map of the object: pinned under its own name, so a resumed or inspected install finds them. */
+export const MAP_NAMES = ['sock_hash', 'passed', 'counters', 'services', 'conns', 'config', 'port_rules', 'signal_tgids', 'in_splice'] as const;
+
+/**
+ * The observers of the learning policy, by kernel: on 6.3+ BTF-typed tracepoints; before that BPF
+ * trampolines (fexit) where the kernel has them. The rest exist on every supported kernel.
+ */
+export const OBSERVERS = {
+  tp_btf: ['obs_send', 'obs_recv'],
+  fexit: ['obs_send_fexit', 'obs_recv_fexit'],
+  always: ['obs_space', 'obs_splice_enter', 'obs_splice_exit', 'obs_signal'],
+} as const;
+export const ALL_OBSERVERS: readonly string[] = [...OBSERVERS.tp_btf, ...OBSERVERS.fexit, ...OBSERVERS.always];
 
 /** Pin names under the pin directory. */
 export const PIN = {
   sockHash: 'sock_hash',
   passed: 'passed',
   counters: 'counters',
+  services: 'services',
+  config: 'config',
   sockopsProgram: 'prog_sockops',
   msgProgram: 'prog_msg',
+  excludeProgram: 'prog_exclude',
+  /** The first sock_ops link; further cgroups get link_sockops.1, .2… */
   sockopsLink: 'link_sockops',
   msgLink: 'link_msg',
   /** A one-element ARRAY map holding the install record (JSON): bpffs holds only BPF objects. */
@@ -55,11 +77,21 @@ export const PIN = {
 } as const;
 
 export type PinName = keyof typeof PIN;
-/** Every pin name, for sweeps (down, leftovers, status). */
-export const PIN_NAMES = Object.keys(PIN) as PinName[];
 
-export function pinPath(pinDir: string, name: keyof typeof PIN): string {
+export function pinPath(pinDir: string, name: PinName): string {
   return join(pinDir, PIN[name]);
+}
+
+/** The pin of the i-th sock_ops link (one per accelerated cgroup), of an exclude marker, of an observer. */
+export const sockopsLinkPin = (pinDir: string, i: number) => join(pinDir, i === 0 ? PIN.sockopsLink : `${PIN.sockopsLink}.${i}`);
+export const excludeLinkPin = (pinDir: string, i: number) => join(pinDir, `link_exclude.${i}`);
+export const programPin = (pinDir: string, program: string) => join(pinDir, `prog_${program}`);
+export const observerLinkPin = (pinDir: string, program: string) => join(pinDir, `link_${program}`);
+export const mapPin = (pinDir: string, map: string) => join(pinDir, map);
+
+/** Is this file in a pin dir one of ours (for sweeps: down, leftovers, status)? */
+export function isOurPin(name: string): boolean {
+  return name === PIN.record || (MAP_NAMES as readonly string[]).includes(name) || name.startsWith('prog_') || name.startsWith('link_');
 }
 
 /** The kernel name of the install-record map: how `up` finds other installs on bpffs. */

@@ -5,6 +5,7 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { BpfMap, DEFAULT_BPFFS, MapType, pathExists, readMounts, type AttachMethod } from '../index.js';
+import type { Policy } from './types.js';
 import { pinPath, PIN, RECORD_MAP_NAME } from './layout.js';
 
 const RECORD_SIZE = 4096;
@@ -14,7 +15,17 @@ export interface InstallRecord {
   version: string;
   /** sha256 of the object file loaded, so a rebuilt object counts as another version. */
   objectSha256: string;
+  /** The first accelerated cgroup (the only one before several were possible). */
   cgroup: string;
+  /** Every accelerated cgroup (sock_ops attached to each; links link_sockops, link_sockops.1, …). */
+  cgroups?: string[];
+  /** cgroups below those whose connections stay on TCP (marker links link_exclude.N). */
+  excludeCgroups?: string[];
+  policy?: Policy;
+  ports?: number[];
+  excludePorts?: number[];
+  /** Which observers run: "tp_btf", "fexit" or "none". */
+  observers?: string;
   trace: boolean;
   maxEntries: number;
   sockopsMethod: AttachMethod;
@@ -60,6 +71,11 @@ export function readRecord(pinDir: string): InstallRecord | undefined {
   } finally {
     map?.close();
   }
+}
+
+/** The accelerated cgroups of a record (old records have only `cgroup`). */
+export function cgroupsOf(r: InstallRecord): string[] {
+  return r.cgroups?.length ? r.cgroups : [r.cgroup];
 }
 
 /** Every install on this machine's bpffs mounts (pin dirs up to 4 levels deep), with its record. */

@@ -1,34 +1,40 @@
 // `up`: load the accelerator, pin it, attach it. Idempotent: the same settings again change nothing;
-// other settings (or another build of the object) replace the old install after it has drained.
-// Refuses when another install (another pin dir) already serves this cgroup, an ancestor or a
-// descendant of it: a socket can be in only one install's map, so the second would be silently dead.
+// a change of policy, ports or tracing is applied in place (the config maps, no reload); other
+// settings (cgroups, object, map size) replace the old install after it has drained.
+// Refuses when another install (another pin dir) already serves one of the cgroups, an ancestor or
+// a descendant: a socket can be in only one install's map, so the second would be silently dead.
 import { createHash } from 'node:crypto';
-import { readFileSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import {
-  bpffsFor, BpfObject, BpfProgram, hasHelper, hasSockmapLinks, ObjectError, pathExists as exists, preparePinPath, ProgType,
-  unnarrated, UsageError, withNarration, type Attachment, narrateObject,
+  bpffsFor, BpfMap, BpfObject, BpfProgram, hasHelper, hasSockmapLinks, ObjectError, pathExists as exists, preparePinPath, ProgType,
+  unnarrated, UsageError, withNarration, narrateObject, cgroupV2Root, hasBtfTracepoint, type Attachment, type LoadedObject,
 } from '../index.js';
 import { cgroupContains, resolveCgroup } from './cgroup.js';
 import { down } from './down.js';
-import { OBJ, packageVersion, pinPath, PIN_NAMES, shippedObject, type PinName } from './layout.js';
+import {
+  ALL_OBSERVERS, excludeLinkPin, isOurPin, mapPin, MAP_NAMES, OBJ, OBSERVERS, observerLinkPin, packageVersion, pinPath, programPin,
+  shippedObject, sockopsLinkPin,
+} from './layout.js';
+import { checkPorts, DEFAULT_THRESHOLDS, readConfig, writeConfig, writePortRules, type PolicyConfig } from './policy.js';
 import { requirePrivileges } from './privileges.js';
-import { findInstalls, readRecord, writeRecord, type InstallRecord } from './record.js';
+import { cgroupsOf, findInstalls, readRecord, writeRecord, type InstallRecord } from './record.js';
 import { status } from './status.js';
-import { DEFAULT_PIN_DIR, type UpOptions, type UpResult } from './types.js';
+import { DEFAULT_PIN_DIR, type Policy, type UpOptions, type UpResult } from './types.js';
 
-/** Everything that, when different, makes an install "other settings". */
-function sameInstall(a: InstallRecord, b: Omit<InstallRecord, 'installedAt' | 'sockopsMethod' | 'msgMethod' | 'state' | 'createdDirs'>): boolean {
-  return a.version === b.version && a.objectSha256 === b.objectSha256 && a.cgroup === b.cgroup
-    && a.trace === b.trace && a.maxEntries === b.maxEntries;
+type Wanted = Pick<InstallRecord, 'version' | 'objectSha256' | 'cgroup' | 'cgroups' | 'excludeCgroups' | 'policy' | 'ports' | 'excludePorts' | 'trace' | 'maxEntries'>;
+
+const same = (a: readonly unknown[] = [], b: readonly unknown[] = []) => a.length === b.length && a.every((x, i) => x === b[i]);
+
+/** What needs a new load when it differs: the object, where it is attached, the map size. */
+function sameShape(a: InstallRecord, b: Wanted): boolean {
+  return a.version === b.version && a.objectSha256 === b.objectSha256 && same(cgroupsOf(a), b.cgroups)
+    && same(a.excludeCgroups, b.excludeCgroups) && a.maxEntries === b.maxEntries;
 }
 
-/** Are the pins an install needs all there (a crash or a hand-deleted pin makes it broken)? */
-function complete(pinDir: string, r: InstallRecord): boolean {
-  const needed: PinName[] = ['sockHash', 'counters', 'passed', 'sockopsProgram', 'msgProgram'];
-  if (r.sockopsMethod === 'link' && r.state === 'up') needed.push('sockopsLink');
-  if (r.msgMethod === 'link') needed.push('msgLink');
-  return needed.every((n) => exists(pinPath(pinDir, n)));
+/** What the config maps carry, changed in place. */
+function sameSettings(a: InstallRecord, b: Wanted): boolean {
+  return (a.policy ?? 'all') === b.policy && same(a.ports, b.ports) && same(a.excludePorts, b.excludePorts) && a.trace === b.trace;
 }
 
 /** sock_ops and sk_msg programs may call bpf_get_netns_cookie from 5.15: our connection key needs it. */
@@ -39,21 +45,48 @@ export function hasNetnsCookieInSockops(): boolean {
 /** A pin dir must be a directory of its own on bpffs: not the bpffs root, where our generic names would mix with others'. */
 function checkPinDir(pinDir: string): string {
   const abs = resolve(pinDir);
-  const fs = bpffsFor(abs);
-  if (fs === abs) {
+  if (bpffsFor(abs) === abs) {
     throw new UsageError('BAD_PATH', `--pin-dir ${pinDir} is the root of a bpffs mount`, { hint: `give a directory of its own below it, e.g. ${abs.replace(/\/$/, '')}/sockaccel` });
   }
   return abs;
 }
 
-/** Another install whose cgroup overlaps `cgroup` (the same, an ancestor or a descendant), if any. */
-function overlappingInstall(pinDir: string, cgroup: string): { pinDir: string; cgroup: string } | undefined {
+/** Another install whose cgroups overlap ours (the same, an ancestor or a descendant), if any. */
+function overlappingInstall(pinDir: string, cgroups: string[]): { pinDir: string; cgroup: string; ours: string } | undefined {
   for (const other of findInstalls()) {
     if (resolve(other.pinDir) === pinDir) continue;
-    const c = other.record.cgroup;
-    if (cgroupContains(c, cgroup) || cgroupContains(cgroup, c)) return { pinDir: other.pinDir, cgroup: c };
+    for (const c of cgroupsOf(other.record)) {
+      for (const ours of cgroups) if (cgroupContains(c, ours) || cgroupContains(ours, c)) return { pinDir: other.pinDir, cgroup: c, ours };
+    }
   }
   return undefined;
+}
+
+/** The settings, checked: cgroups (the root when none), excluded ones inside them, policy, ports. */
+function settings(opts: UpOptions): { cgroups: string[]; excludeCgroups: string[]; policy: Policy; ports: number[]; excludePorts: number[] } {
+  const given = opts.cgroup === undefined ? [] : Array.isArray(opts.cgroup) ? opts.cgroup : [opts.cgroup];
+  const cgroups = given.length ? [...new Set(given.map((c) => resolveCgroup(c)))] : [cgroupV2Root()];
+  const excludeCgroups = [...new Set((opts.excludeCgroups ?? []).map((c) => resolveCgroup(c)))];
+  for (const e of excludeCgroups) {
+    if (!cgroups.some((c) => c !== e && cgroupContains(c, e))) {
+      throw new UsageError('BAD_ARGUMENT', `--exclude-cgroup ${e} is not below an accelerated cgroup (${cgroups.join(', ')})`, { hint: 'exclude a cgroup inside one given with --cgroup (or inside the whole machine)' });
+    }
+  }
+  const policy = opts.policy ?? 'learn';
+  if (policy !== 'learn' && policy !== 'all') throw new UsageError('BAD_ARGUMENT', `unknown policy "${String(policy)}": use "learn" or "all"`);
+  if (policy === 'all' && !given.length) {
+    throw new UsageError('BAD_ARGUMENT', 'policy "all" accelerates splice(2) readers (they lose data) and blocking readers (EAGAIN) too, so it needs an explicit --cgroup, never the whole machine', {
+      hint: 'give --cgroup DIR for services known to read with recv()/read() in non-blocking mode, or use the default policy "learn"',
+    });
+  }
+  const ports = [...new Set(opts.ports ?? [])].sort((a, b) => a - b);
+  const excludePorts = [...new Set(opts.excludePorts ?? [])].sort((a, b) => a - b);
+  checkPorts(ports, excludePorts);
+  return { cgroups, excludeCgroups, policy, ports, excludePorts };
+}
+
+function configOf(w: Pick<Wanted, 'policy' | 'trace' | 'ports'>, draining = false): PolicyConfig {
+  return { policy: w.policy ?? 'learn', draining, trace: w.trace, portFilter: (w.ports?.length ?? 0) > 0, ...DEFAULT_THRESHOLDS };
 }
 
 export async function up(opts: UpOptions = {}): Promise<UpResult> {
@@ -64,7 +97,7 @@ export async function up(opts: UpOptions = {}): Promise<UpResult> {
 async function upSteps(opts: UpOptions): Promise<UpResult> {
   const say = opts.explain ?? (() => {});
   const pinDir = checkPinDir(opts.pinDir ?? DEFAULT_PIN_DIR);
-  const cgroup = resolveCgroup(opts.cgroup);
+  const s = settings(opts);
   const objectPath = opts.objectPath ?? shippedObject();
   const objectBytes = readFileSync(objectPath);
   const obj = BpfObject.open(objectBytes, objectPath);
@@ -72,28 +105,35 @@ async function upSteps(opts: UpOptions): Promise<UpResult> {
   const sockHash = obj.maps.get(OBJ.sockHash);
   if (!sockHash) throw new ObjectError(objectPath, `has no map ${OBJ.sockHash}: it is not the sockaccel object`);
   const maxEntries = opts.maxEntries ?? sockHash.maxEntries;
-  const wanted = {
+  const wanted: Wanted = {
     version: packageVersion(),
     objectSha256: createHash('sha256').update(objectBytes).digest('hex'),
-    cgroup,
+    cgroup: s.cgroups[0]!,
+    cgroups: s.cgroups,
+    excludeCgroups: s.excludeCgroups,
+    policy: s.policy,
+    ports: s.ports,
+    excludePorts: s.excludePorts,
     trace: !!opts.trace,
     maxEntries,
   };
 
   requirePrivileges('up');
   const old = readRecord(pinDir);
-  if (old && sameInstall(old, wanted) && complete(pinDir, old)) {
-    if (old.state === 'up') {
+  if (old && sameShape(old, wanted) && complete(pinDir, old)) {
+    const changed = !sameSettings(old, wanted) || old.state !== 'up';
+    if (!changed) {
       say(`already up in ${pinDir} with the same settings: nothing to do`);
       return { changed: false, replaced: false, status: finalStatus(pinDir, say) };
     }
-    // A `down` stopped half-way (connections were still open): track new connections again.
-    resumeTracking(pinDir, old, opts);
+    // Policy, ports, tracing, or a `down` that stopped half-way: the config maps change in place,
+    // and the connections accelerated now stay accelerated.
+    applyInPlace(pinDir, old, wanted, say);
     return { changed: true, replaced: false, status: finalStatus(pinDir, say) };
   }
-  const other = overlappingInstall(pinDir, cgroup);
+  const other = overlappingInstall(pinDir, s.cgroups);
   if (other) {
-    throw new UsageError('CONFLICT', `cgroup ${cgroup} is already served by the install in ${other.pinDir} (on ${other.cgroup})`, {
+    throw new UsageError('CONFLICT', `cgroup ${other.ours} is already served by the install in ${other.pinDir} (on ${other.cgroup})`, {
       hint: `a socket can be accelerated by one install only: take that one down first (sockaccel-ffi down --pin-dir ${other.pinDir}), or use it`,
     });
   }
@@ -102,7 +142,7 @@ async function upSteps(opts: UpOptions): Promise<UpResult> {
     say(old ? `an install with other settings is up in ${pinDir}: taking it down first` : `removing leftovers in ${pinDir}`);
     const r = await down({ pinDir, explain: opts.explain });
     if (!r.complete) {
-      throw new UsageError('BUSY', `the old install in ${pinDir} still has ${r.remaining} accelerated connection(s) open, so it cannot be replaced safely yet`, {
+      throw new UsageError('BUSY', `the old install in ${pinDir} still has ${r.remaining} accelerated socket(s) open, so it cannot be replaced safely yet`, {
         hint: 'run up again once they have closed, or run down --force first',
       });
     }
@@ -116,46 +156,53 @@ async function upSteps(opts: UpOptions): Promise<UpResult> {
   }
 
   const { createdDir } = preparePinPath(pinPath(pinDir, 'record'), `pin directory ${pinDir}`);
-  obj.setGlobal(OBJ.traceSwitch, opts.trace ? 1 : 0);
   // The order marks must always find room: keep `passed` at least as large as the socket map.
   const passed = obj.maps.get(OBJ.passed);
   if (passed) passed.maxEntries = Math.max(Math.ceil(passed.maxEntries * maxEntries / sockHash.maxEntries), maxEntries);
   sockHash.maxEntries = maxEntries;
-  say(`loading ${objectPath}`);
-  const loaded = obj.load({ explain: opts.explain });
+  if (!s.excludeCgroups.length) obj.programs.delete(OBJ.excludeProgram);
+  const { loaded, observers } = loadWithObservers(obj, s.policy, objectPath, say, opts.explain);
   const done: (() => void)[] = [];
   const links: Attachment[] = [];
   try {
-    const msg = loaded.programs.get(OBJ.msgProgram)!;
-    const sockops = loaded.programs.get(OBJ.sockopsProgram)!;
-    const pin = (name: PinName, thing: { pin(path: string): void }) => {
-      const path = pinPath(pinDir, name);
+    const maps = loaded.maps;
+    writeConfig(maps.get(OBJ.config)!, configOf(wanted));
+    writePortRules(maps.get(OBJ.portRules)!, s.ports, s.excludePorts);
+    const pin = (path: string, thing: { pin(path: string): void }, what: string) => {
       thing.pin(path);
-      say(`pinned ${name} at ${path}`);
+      say(`pinned ${what} at ${path}`);
       done.push(() => rmSync(path, { force: true }));
     };
-    pin('sockHash', loaded.maps.get(OBJ.sockHash)!);
-    pin('passed', loaded.maps.get(OBJ.passed)!);
-    pin('counters', loaded.maps.get(OBJ.counters)!);
-    pin('msgProgram', msg);
-    pin('sockopsProgram', sockops);
+    for (const name of MAP_NAMES) { const m = maps.get(name); if (m) pin(mapPin(pinDir, name), m, `map ${name}`); }
+    for (const [name, prog] of loaded.programs) pin(programPin(pinDir, progPinName(name)), prog, `program ${name}`);
+    const attach = (a: Attachment, path: string) => {
+      links.push(a);
+      done.push(() => { try { a.detach(); } catch { /* kinds that cannot detach go with their pin */ } });
+      say(`attached ${a.description} with ${a.method}`);
+      if (a.method === 'link') pin(path, a, a.description);
+    };
 
     // sk_msg first: a socket takes the map's programs when it is inserted, so the verdict must be
-    // there before sock_ops starts inserting.
-    const msgLink = msg.attachToMap(loaded.maps.get(OBJ.sockHash)!, { method: opts.method ?? (hasSockmapLinks() ? 'link' : 'prog_attach') });
-    links.push(msgLink);
-    done.push(() => msgLink.detach());
-    say(`attached ${msgLink.description} with ${msgLink.method}`);
-    if (msgLink.method === 'link') pin('msgLink', msgLink);
-
-    const sockopsLink = sockops.attachCgroup(cgroup, { method: opts.method });
-    links.push(sockopsLink);
-    done.push(() => sockopsLink.detach());
-    say(`attached ${sockopsLink.description} with ${sockopsLink.method}`);
-    if (sockopsLink.method === 'link') pin('sockopsLink', sockopsLink);
+    // there before sock_ops starts inserting. Observers next, so connections are observed from
+    // their first byte; excluded cgroups' markers before the sock_ops that reads them.
+    const msg = loaded.programs.get(OBJ.msgProgram)!;
+    attach(msg.attachToMap(maps.get(OBJ.sockHash)!, { method: opts.method ?? (hasSockmapLinks() ? 'link' : 'prog_attach') }), pinPath(pinDir, 'msgLink'));
+    for (const name of ALL_OBSERVERS) {
+      const prog = loaded.programs.get(name);
+      if (prog) attach(prog.attach(), observerLinkPin(pinDir, name));
+    }
+    const exclude = loaded.programs.get(OBJ.excludeProgram);
+    s.excludeCgroups.forEach((dir, i) => attach(exclude!.attachCgroup(dir, { method: opts.method }), excludeLinkPin(pinDir, i)));
+    const sockops = loaded.programs.get(OBJ.sockopsProgram)!;
+    let sockopsMethod: InstallRecord['sockopsMethod'] = 'link';
+    s.cgroups.forEach((dir, i) => {
+      const a = sockops.attachCgroup(dir, { method: opts.method });
+      sockopsMethod = a.method;
+      attach(a, sockopsLinkPin(pinDir, i));
+    });
 
     writeRecord(pinDir, {
-      ...wanted, sockopsMethod: sockopsLink.method, msgMethod: msgLink.method, installedAt: new Date().toISOString(), state: 'up',
+      ...wanted, observers, sockopsMethod, msgMethod: links[0]!.method, installedAt: new Date().toISOString(), state: 'up',
       createdDirs: createdDir ? [createdDir] : [],
     });
     done.push(() => rmSync(pinPath(pinDir, 'record'), { force: true }));
@@ -172,27 +219,94 @@ async function upSteps(opts: UpOptions): Promise<UpResult> {
   return { changed: true, replaced, status: finalStatus(pinDir, say) };
 }
 
+/** Program pin names: prog_sockops, prog_msg, prog_exclude, prog_obs_… */
+function progPinName(program: string): string {
+  return program === OBJ.sockopsProgram ? 'sockops' : program === OBJ.msgProgram ? 'msg' : program === OBJ.excludeProgram ? 'exclude' : program;
+}
+
+/**
+ * Load the object with the observers this kernel can run: BTF-typed tracepoints on 6.3+, fexit
+ * where trampolines exist, none otherwise (then nothing is learned: the policy keeps every
+ * connection on TCP, and says so). Policy "all" needs no observers.
+ */
+function loadWithObservers(obj: BpfObject, policy: Policy, file: string, say: (l: string) => void, explain?: (l: string) => void): { loaded: LoadedObject; observers: string } {
+  const drop = (names: readonly string[]) => { for (const n of names) obj.programs.delete(n); };
+  if (policy === 'all') {
+    drop(ALL_OBSERVERS);
+    say(`loading ${file} without observers (policy "all" learns nothing)`);
+    return { loaded: obj.load({ explain }), observers: 'none' };
+  }
+  if (hasBtfTracepoint('sock_send_length') && hasBtfTracepoint('sock_recv_length')) {
+    drop(OBSERVERS.fexit);
+    say(`loading ${file} with tp_btf observers (sock_send_length / sock_recv_length)`);
+    return { loaded: obj.load({ explain }), observers: 'tp_btf' };
+  }
+  drop(OBSERVERS.tp_btf);
+  const fexit = new Map([...obj.programs].filter(([n]) => (OBSERVERS.fexit as readonly string[]).includes(n)));
+  try {
+    say(`loading ${file} with fexit observers (tcp_sendmsg / tcp_recvmsg: this kernel has no sock_send_length tracepoint)`);
+    return { loaded: obj.load({ explain }), observers: 'fexit' };
+  } catch (e) {
+    if (!fexit.size || !(e instanceof Error && /obs_(send|recv)_fexit/.test(e.message))) throw e;
+    drop(OBSERVERS.fexit);
+    say(`the kernel refused the fexit observers (${e.message.split('\n')[0]}): loading without them; the policy then learns nothing and keeps connections on TCP`);
+    return { loaded: obj.load({ explain }), observers: 'none' };
+  }
+}
+
+/** Are the pins an install needs all there (a crash or a hand-deleted pin makes it broken)? */
+function complete(pinDir: string, r: InstallRecord): boolean {
+  const needed = [pinPath(pinDir, 'sockHash'), pinPath(pinDir, 'counters'), pinPath(pinDir, 'passed'), pinPath(pinDir, 'sockopsProgram'), pinPath(pinDir, 'msgProgram')];
+  if (r.policy) needed.push(pinPath(pinDir, 'config'));
+  if (r.sockopsMethod === 'link' && (r.state === 'up' || r.policy)) cgroupsOf(r).forEach((_, i) => needed.push(sockopsLinkPin(pinDir, i)));
+  if (r.msgMethod === 'link') needed.push(pinPath(pinDir, 'msgLink'));
+  return needed.every(exists);
+}
+
+/** Same object and cgroups: rewrite the config maps (and resume a draining install) without a reload. */
+function applyInPlace(pinDir: string, old: InstallRecord, wanted: Wanted, say: (l: string) => void): void {
+  const configPath = pinPath(pinDir, 'config');
+  if (exists(configPath)) {
+    const config = BpfMap.fromPin(configPath);
+    const rules = BpfMap.fromPin(mapPin(pinDir, OBJ.portRules));
+    try {
+      const was = readConfig(config);
+      writeConfig(config, configOf(wanted));
+      for (const k of [...rules.keys()]) rules.delete(k);
+      writePortRules(rules, wanted.ports ?? [], wanted.excludePorts ?? []);
+      say(`config of ${pinDir} rewritten in place (was ${JSON.stringify(was)}); accelerated connections stay accelerated`);
+    } finally {
+      config.close();
+      rules.close();
+    }
+  } else if (old.state !== 'up') {
+    // An install from before the config map: its down detached sock_ops; attach it again.
+    resumeTracking(pinDir, old);
+  }
+  writeRecord(pinDir, { ...old, ...wanted, state: 'up' });
+}
+
 /** The status returned by up; its many lookups are not narrated (the status itself is shown). */
 function finalStatus(pinDir: string, say: (line: string) => void): ReturnType<typeof status> {
   say(`reading back what is pinned in ${pinDir} for the status (those lookups are not narrated)`);
   return unnarrated(() => status({ pinDir }));
 }
 
-/** Re-attach the pinned sock_ops program of a draining install, so it is fully up again. */
-function resumeTracking(pinDir: string, record: InstallRecord, opts: UpOptions): void {
+/** Re-attach the pinned sock_ops program of a draining install made before `config` existed. */
+function resumeTracking(pinDir: string, record: InstallRecord): void {
   const sockops = BpfProgram.fromPin(pinPath(pinDir, 'sockopsProgram'));
   try {
-    const link = sockops.attachCgroup(record.cgroup, { method: opts.method });
-    try {
-      if (link.method === 'link') link.pin(pinPath(pinDir, 'sockopsLink'));
-      writeRecord(pinDir, { ...record, sockopsMethod: link.method, state: 'up' });
-    } catch (e) {
-      link.detach();
-      throw e;
-    } finally {
-      link.close();
-    }
-    opts.explain?.(`resumed: ${link.description} with ${link.method}`);
+    cgroupsOf(record).forEach((dir, i) => {
+      const link = sockops.attachCgroup(dir);
+      try {
+        if (link.method === 'link') link.pin(sockopsLinkPin(pinDir, i));
+      } catch (e) {
+        link.detach();
+        throw e;
+      } finally {
+        link.close();
+      }
+    });
   } finally {
     sockops.close();
   }
@@ -200,5 +314,9 @@ function resumeTracking(pinDir: string, record: InstallRecord, opts: UpOptions):
 
 /** Pins of ours without a record: a crashed `up` or a half-finished `down`. */
 function leftovers(pinDir: string): boolean {
-  return PIN_NAMES.some((n) => exists(pinPath(pinDir, n)));
+  try {
+    return readdirSync(pinDir).some(isOurPin);
+  } catch {
+    return false;
+  }
 }

@@ -4,7 +4,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
-import { cgroupV2Root, UsageError } from '../index.js';
+import { BpfMap, cgroupV2Root, UsageError } from '../index.js';
+import { mapPin, OBJ } from './layout.js';
+import { listServices, type ServiceInfo } from './policy.js';
 import { moveSelfTo, ownCgroup } from './cgroup.js';
 import { readRecord } from './record.js';
 import { stats } from './status.js';
@@ -18,43 +20,69 @@ export function loTxBytes(): number {
   return Number(readFileSync('/sys/class/net/lo/statistics/tx_bytes', 'utf8'));
 }
 
-/** Send `bytes` from a client to a server on `address`; resolve with the server's sha256 of what it got. */
-function transfer(address: string, bytes: number): Promise<{ sent: string; received: string; count: number }> {
+interface Transfer { sent: string; received: string; count: number }
+
+/** A server on `address` that hashes what each connection brings; `send` runs one client connection. */
+function sinkServer(address: string): Promise<{ port: number; send(bytes: number): Promise<Transfer>; close(): void }> {
   return new Promise((resolve, reject) => {
-    const hashIn = createHash('sha256');
-    const hashOut = createHash('sha256');
-    let count = 0;
-    const timer = setTimeout(() => { server.close(); reject(new Error(`verify: transfer over ${address} timed out`)); }, TIMEOUT_MS);
+    let pending: { hash: ReturnType<typeof createHash>; count: number; done: (t: { received: string; count: number }) => void; fail: (e: Error) => void } | undefined;
     const server = net.createServer((sock) => {
-      sock.on('data', (d) => { hashIn.update(d); count += d.length; });
-      sock.on('end', () => {
-        clearTimeout(timer);
-        server.close();
-        resolve({ sent: hashOut.digest('hex'), received: hashIn.digest('hex'), count });
-      });
-      sock.on('error', (e) => { clearTimeout(timer); server.close(); reject(e); });
+      const p = pending;
+      if (!p) { sock.destroy(); return; }
+      sock.on('data', (d) => { p.hash.update(d); p.count += d.length; });
+      sock.on('end', () => p.done({ received: p.hash.digest('hex'), count: p.count }));
+      sock.on('error', (e) => p.fail(e));
     });
-    server.on('error', (e) => { clearTimeout(timer); reject(e); });
+    server.on('error', reject);
     server.listen(0, address, () => {
       const { port } = server.address() as net.AddressInfo;
-      const client = net.connect({ host: address, port }, () => {
-        const chunk = randomBytes(CHUNK);
-        let left = bytes;
-        const pump = () => {
-          while (left > 0) {
-            const n = Math.min(CHUNK, left);
-            const piece = chunk.subarray(0, n);
-            hashOut.update(piece);
-            left -= n;
-            if (!client.write(piece)) { client.once('drain', pump); return; }
-          }
-          client.end();
+      const send = (bytes: number) => new Promise<Transfer>((ok, fail) => {
+        const hashOut = createHash('sha256');
+        const timer = setTimeout(() => fail(new Error(`verify: transfer over ${address} timed out`)), TIMEOUT_MS);
+        const finish = (e?: Error) => { clearTimeout(timer); pending = undefined; if (e) fail(e); };
+        pending = {
+          hash: createHash('sha256'), count: 0,
+          done: (r) => { finish(); ok({ sent: hashOut.digest('hex'), ...r }); },
+          fail: (e) => finish(e),
         };
-        pump();
+        const client = net.connect({ host: address, port }, () => {
+          const chunk = randomBytes(CHUNK);
+          let left = bytes;
+          const pump = () => {
+            while (left > 0) {
+              const n = Math.min(CHUNK, left);
+              const piece = chunk.subarray(0, n);
+              hashOut.update(piece);
+              left -= n;
+              if (!client.write(piece)) { client.once('drain', pump); return; }
+            }
+            client.end();
+          };
+          pump();
+        });
+        client.on('error', (e) => finish(e));
       });
-      client.on('error', (e) => { clearTimeout(timer); server.close(); reject(e); });
+      resolve({ port, send, close: () => server.close() });
     });
   });
+}
+
+const WARMUP = 1024 * 1024;
+
+/** Wait (bounded) until the learning policy has decided about server `address`:`port`. */
+async function learned(pinDir: string, address: string, port: number, deadlineMs: number): Promise<ServiceInfo | undefined> {
+  const path = mapPin(pinDir, OBJ.services);
+  for (const until = Date.now() + deadlineMs; ;) {
+    const map = BpfMap.fromPin(path);
+    let s: ServiceInfo | undefined;
+    try {
+      s = listServices(map).find((x) => x.address === address && x.port === port);
+    } finally {
+      map.close();
+    }
+    if ((s && s.verdict !== 'probation') || Date.now() > until) return s;
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }
 
 export async function verify(opts: { pinDir?: string; payloadBytes?: number } = {}): Promise<VerifyResult> {
@@ -69,17 +97,32 @@ export async function verify(opts: { pinDir?: string; payloadBytes?: number } = 
   const inside = home === record.cgroup || home.startsWith(record.cgroup === cgroupV2Root() ? record.cgroup : record.cgroup + '/');
   if (!inside) moveSelfTo(record.cgroup);
   const transports: VerifyResult['transports'] = [];
+  const learning = (record.policy ?? 'all') === 'learn';
   try {
     for (const address of ['127.0.0.1', '::1']) {
-      const before = stats({ pinDir });
-      const lo0 = loTxBytes();
-      const r = await transfer(address, bytes);
-      const loBytes = loTxBytes() - lo0;
-      const redirectedBytes = stats({ pinDir }).redirectedBytes - before.redirectedBytes;
-      const ok = r.sent === r.received && r.count === bytes;
-      // Accelerated: (nearly) all payload counted as redirected, and lo carried far less than it.
-      const accelerated = ok && redirectedBytes >= bytes && loBytes < bytes / 10;
-      transports.push({ address, payloadBytes: r.count, loBytes, redirectedBytes, accelerated, ok });
+      const server = await sinkServer(address);
+      try {
+        let decision = 'policy "all": every connection is redirected';
+        if (learning) {
+          // A new service starts on TCP: its first connection is observed, then it is decided.
+          const w = await server.send(WARMUP);
+          if (w.count !== WARMUP) throw new Error(`verify: the warm-up over ${address} delivered ${w.count} of ${WARMUP} bytes`);
+          const svc = await learned(pinDir, address, server.port, 2000);
+          decision = svc ? `${svc.verdict}: ${svc.reason} (service ${address}:${server.port}, learned from a warm-up connection)` : `no decision learned for ${address}:${server.port} (observers: ${record.observers ?? 'none'})`;
+        }
+        const before = stats({ pinDir });
+        const lo0 = loTxBytes();
+        const r = await server.send(bytes);
+        const loBytes = loTxBytes() - lo0;
+        const after = stats({ pinDir });
+        const redirectedBytes = after.redirectedBytes - before.redirectedBytes;
+        const ok = r.sent === r.received && r.count === bytes;
+        // Accelerated: (nearly) all payload counted as redirected, and lo carried far less than it.
+        const accelerated = ok && redirectedBytes >= bytes && loBytes < bytes / 10;
+        transports.push({ address, payloadBytes: r.count, loBytes, redirectedBytes, accelerated, ok, decision });
+      } finally {
+        server.close();
+      }
     }
   } finally {
     if (!inside) moveSelfTo(home);
@@ -95,7 +138,7 @@ export async function verify(opts: { pinDir?: string; payloadBytes?: number } = 
   if (!accelerated) {
     const bad = transports.find((t) => !t.accelerated)!;
     result.reason = !bad.ok ? `the payload over ${bad.address} arrived damaged or incomplete`
-      : bad.redirectedBytes < bad.payloadBytes ? `over ${bad.address} only ${bad.redirectedBytes} of ${bad.payloadBytes} bytes were redirected: the connection was not tracked (is this process in ${record.cgroup}?)`
+      : bad.redirectedBytes < bad.payloadBytes ? `over ${bad.address} only ${bad.redirectedBytes} of ${bad.payloadBytes} bytes were redirected (${bad.decision}; is this process in ${record.cgroup}?)`
       : `over ${bad.address} lo carried ${bad.loBytes} bytes for ${bad.payloadBytes} of payload`;
   }
   return result;

@@ -1,6 +1,7 @@
 // Pure formatting for the CLI: numbers, and the human renderings of each verb's result. No kernel,
 // no I/O, so it is unit-tested directly.
 import type { DoctorCheck, DownResult, Stats, Status, VerifyResult } from '../accel/types.js';
+import type { ServiceInfo } from '../accel/policy.js';
 
 const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
 
@@ -50,14 +51,21 @@ const DEFAULT_PIN_DIR = '/sys/fs/bpf/sockaccel';
  * The `up` command line that reproduces an install's settings, with `change` applied: hints must
  * never drop --cgroup or --pin-dir (copied literally, a bare `up` accelerates the whole machine).
  */
-export function upCommand(s: Pick<Status, 'cgroup' | 'pinDir' | 'trace'>, change: { trace?: boolean } = {}): string {
+export function upCommand(s: Pick<Status, 'cgroup' | 'pinDir' | 'trace'> & Partial<Pick<Status, 'cgroups' | 'excludeCgroups' | 'policy' | 'ports' | 'excludePorts'>>, change: { trace?: boolean } = {}): string {
   const trace = change.trace ?? s.trace;
-  return ['sudo sockaccel-ffi up', trace ? '--trace' : '', s.cgroup ? `--cgroup ${s.cgroup}` : '', s.pinDir && s.pinDir !== DEFAULT_PIN_DIR ? `--pin-dir ${s.pinDir}` : '']
-    .filter(Boolean).join(' ');
+  const cgroups = s.cgroups ?? (s.cgroup ? [s.cgroup] : []);
+  return [
+    'sudo sockaccel-ffi up', trace ? '--trace' : '',
+    ...cgroups.map((c) => `--cgroup ${c}`), ...(s.excludeCgroups ?? []).map((c) => `--exclude-cgroup ${c}`),
+    s.policy && s.policy !== 'learn' ? `--policy ${s.policy}` : '',
+    s.ports?.length ? `--ports ${s.ports.join(',')}` : '', s.excludePorts?.length ? `--exclude-ports ${s.excludePorts.join(',')}` : '',
+    s.pinDir && s.pinDir !== DEFAULT_PIN_DIR ? `--pin-dir ${s.pinDir}` : '',
+  ].filter(Boolean).join(' ');
 }
 
 function attachment(a: NonNullable<Status['sockops']>, where: string): string {
-  const how = a.method === 'link' ? `bpf_link${a.linkId !== undefined ? ` ${a.linkId}` : ''}` : 'prog_attach';
+  const ids = a.linkIds?.length ? a.linkIds : a.linkId !== undefined ? [a.linkId] : [];
+  const how = a.method === 'link' ? `bpf_link${ids.length ? ` ${ids.join(', ')}` : ''}` : 'prog_attach';
   return `program ${a.programId}, attached to ${where} with ${how}`;
 }
 
@@ -76,7 +84,13 @@ export function renderStatus(s: Status): string {
   lines.push(`sockaccel: ${state}`);
   const row = (k: string, v: string) => lines.push(`  ${(k + ':').padEnd(13)} ${v}`);
   row('pin dir', s.pinDir);
-  if (s.cgroup) row('cgroup', `${s.cgroup} (connections of processes in it and below)`);
+  const cgroups = s.cgroups ?? (s.cgroup ? [s.cgroup] : []);
+  if (cgroups.length) row(cgroups.length > 1 ? 'cgroups' : 'cgroup', `${cgroups.join(', ')} (connections of processes in it and below)`);
+  if (s.excludeCgroups?.length) row('excluded', `${s.excludeCgroups.join(', ')} (on TCP)`);
+  if (s.policy) row('policy', s.policy === 'learn' ? `learn: per service, safe first (observers: ${s.observers ?? 'none'})` : 'all: every loopback connection (unsafe for splice and blocking readers)');
+  if (s.ports?.length) row('ports', `only ${s.ports.join(', ')}`);
+  if (s.excludePorts?.length) row('not ports', s.excludePorts.join(', '));
+  if (s.services) row('services', `${formatCount(s.services.total)} learned: ${formatCount(s.services.accelerated)} accelerated, ${formatCount(s.services.tcp)} on TCP, ${formatCount(s.services.probation)} on probation (list: sudo sockaccel-ffi services${s.pinDir !== DEFAULT_PIN_DIR ? ` --pin-dir ${s.pinDir}` : ''})`);
   if (s.sockops) row('sock_ops', attachment(s.sockops, 'the cgroup'));
   if (s.msg) row('sk_msg', attachment(s.msg, `map ${s.maps?.sockHash ?? '?'}`));
   if (s.maps) row('maps', `sock_hash ${s.maps.sockHash}, passed ${s.maps.passed}, counters ${s.maps.counters}`);
@@ -96,7 +110,17 @@ export function renderStats(st: Stats): string {
   const shown = new Set<string>([
     'redirectedBytes', 'redirectedMessages', 'passedBytes', 'passedMessages', 'socketsInserted', 'insertFailures',
     'insertFailuresFull', 'insertFailuresOther', 'misses', 'markFailures', 'skippedEarlyData', 'staleMarks', 'marksCleared',
+    'decisions', 'rescuedSplice', 'rescuedHalfClose', 'atRiskSplice', 'atRiskBlocking', 'demotedSmall', 'observedSides', 'spliceDirectionsMarked',
   ]);
+  const d = st.decisions;
+  const decisions = d ? [
+    row('decisions', `per socket at ESTABLISHED: ${formatCount(d.redirect + d.forced)} redirected (${formatCount(d.redirect)} learned, ${formatCount(d.forced)} policy all)`),
+    row('  kept on TCP', `${formatCount(d.probation)} on probation, ${formatCount(d.spliceReader)} splice reader, ${formatCount(d.blockingReader)} blocking reader, `
+      + `${formatCount(d.smallWrites)} small writes, ${formatCount(d.readerSemantics)} waitall/lowat, ${formatCount(d.excludedPort)} port rules, ${formatCount(d.excludedCgroup)} excluded cgroup`),
+    row('rescued', `${formatCount(st.rescuedSplice)} splice, ${formatCount(st.rescuedHalfClose)} half-close; at risk: ${formatCount(st.atRiskSplice)} splice, ${formatCount(st.atRiskBlocking)} blocking`),
+    row('demoted', `${formatCount(st.demotedSmall)} small-write directions moved to TCP; ${formatCount(st.spliceDirectionsMarked)} directions to splice readers kept on TCP`),
+    row('observed', `${formatCount(st.observedSides)} sockets' observations learned from`),
+  ] : [];
   const opt = (k: keyof Stats, label: string, note: string) => (typeof st[k] === 'number' ? [row(label, `${formatCount(st[k])}${note}`)] : []);
   // Counters added later than this renderer are still shown, by their JSON name.
   const others = Object.entries(st).filter(([k, v]) => !shown.has(k) && typeof v === 'number').map(([k, v]) => row(k, formatCount(v as number)));
@@ -110,14 +134,17 @@ export function renderStats(st: Stats): string {
     ...opt('skippedEarlyData', 'skipped (TFO)', ' (payload before establishment: left on TCP)'),
     ...opt('staleMarks', 'stale marks', ''),
     ...opt('marksCleared', 'marks cleared', ''),
+    ...decisions,
     ...others,
   ].join('\n');
 }
 
 /** One `stats --watch` line: rates between two samples taken `ms` apart. */
+type NumericStat = { [K in keyof Stats]: Stats[K] extends number ? K : never }[keyof Stats];
+
 export function renderStatsRates(prev: Stats, cur: Stats, ms: number, at: Date = new Date(), connections?: number): string {
   const s = Math.max(ms, 1) / 1000;
-  const d = (k: keyof Stats) => Math.max(0, cur[k] - prev[k]) / s;
+  const d = (k: NumericStat) => Math.max(0, cur[k] - prev[k]) / s;
   const time = at.toTimeString().slice(0, 8);
   return [
     time,
@@ -139,6 +166,7 @@ export function renderVerify(v: VerifyResult): string {
   if (v.transports.length > 1) {
     for (const t of v.transports) {
       lines.push(`  ${t.address}: payload ${formatBytes(t.payloadBytes)}, lo ${formatBytes(t.loBytes)}, redirected ${formatBytes(t.redirectedBytes)}, accelerated: ${t.accelerated ? 'yes' : 'no'}${t.ok ? '' : ' (transfer failed)'}`);
+      if (t.decision) lines.push(`    decided by: ${t.decision}`);
     }
   }
   lines.push(`accelerated: ${v.accelerated ? 'yes' : 'no'}`);
@@ -147,6 +175,14 @@ export function renderVerify(v: VerifyResult): string {
 }
 
 const SKIPPED = (c: DoctorCheck) => (c as { skipped?: boolean }).skipped === true;
+
+/** The human `services` output: one line per learned service. */
+export function renderServices(list: ServiceInfo[]): string {
+  if (!list.length) return 'no services learned yet (a service is learned from its first observed connections)';
+  const rows = list.map((x) => [`${x.address.includes(':') ? `[${x.address}]` : x.address}:${x.port}`, x.verdict, x.reason, `seen ${x.observed}, good ${x.good}, small ${x.small}, inserted ${x.inserted}${x.seen.length ? `; ${x.seen.join(', ')}` : ''}`]);
+  const w = [0, 1].map((i) => Math.max(...rows.map((r) => r[i]!.length)));
+  return rows.map((r) => `${r[0]!.padEnd(w[0]!)}  ${r[1]!.padEnd(w[1]!)}  ${r[2]}  (${r[3]})`).join('\n');
+}
 
 /** The human `doctor` output: one line per check, with the fix under a failed one. */
 export function renderDoctor(checks: DoctorCheck[]): string {

@@ -10,7 +10,7 @@ import { describeError, exitCodeFor, Exit, PRIVILEGE_FIX } from './errors.js';
 import { registerInspect } from './inspect.js';
 import { registerBench } from './bench.js';
 import {
-  renderDoctor, renderDown, renderDownProgress, renderStats, renderStatsRates, renderStatus, renderVerify, socketsText, upCommand,
+  renderDoctor, renderDown, renderDownProgress, renderServices, renderStats, renderStatsRates, renderStatus, renderVerify, socketsText, upCommand,
 } from './format.js';
 
 const accel = () => import('../accel/index.js');
@@ -38,15 +38,26 @@ peer socket. Applications change nothing. Needs Linux 5.15+ and root.`;
 const EXAMPLES = `
 Examples:
   sudo npx ${NAME} doctor           check that this machine can run it
-  sudo npx ${NAME} up               accelerate same-host TCP on the whole machine
+  sudo npx ${NAME} up               accelerate same-host TCP where it is safe and faster (learned per service)
   sudo npx ${NAME} up --cgroup /sys/fs/cgroup/myapp
                                           ...or only for the processes in one cgroup
   sudo npx ${NAME} status           is it installed, where, how many connections
+  sudo npx ${NAME} services         what it learned: each service, accelerated or not, and why
   sudo npx ${NAME} stats --watch    bytes redirected vs passed, per second
   sudo npx ${NAME} verify           prove it: send data, compare with lo's byte count
   sudo npx ${NAME} down             remove it (waits for accelerated connections to close)
 
 Exit codes: 0 success, 1 failure, 2 bad usage. Add --debug to see stack traces.`;
+
+function portList(what: string) {
+  return (v: string): number[] => {
+    const ports = v.split(',').map((x) => x.trim()).filter(Boolean).map(Number);
+    if (!ports.length || ports.some((p) => !Number.isInteger(p) || p < 1 || p > 65535)) {
+      throw new InvalidArgumentError(`${what} must be a comma-separated list of ports (1-65535), not "${v}"`);
+    }
+    return ports;
+  };
+}
 
 function seconds(what: string, allowZero: boolean) {
   return (v: string): number => {
@@ -99,19 +110,40 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .showSuggestionAfterError(true)
     .exitOverride();
 
+  const collect = (v: string, prev: string[] = []) => [...prev, v];
   program.command('up')
-    .description('install the accelerator and attach it (idempotent; replaces an install with other settings)')
-    .option('--cgroup <dir>', 'cgroup v2 directory to accelerate (default: the cgroup v2 root: the whole machine)')
+    .description('install the accelerator and attach it (idempotent; a policy change applies in place; other settings replace the install)')
+    .option('--cgroup <dir>', 'cgroup v2 directory to accelerate; repeat for several (default: the cgroup v2 root: the whole machine)', collect)
+    .option('--exclude-cgroup <dir>', 'a cgroup below an accelerated one whose connections stay on TCP; repeatable', collect)
+    .addOption(new Option('--policy <policy>', 'learn: per service, only readers sockmap serves correctly and traffic it makes faster; all: every loopback connection (unsafe for splice and blocking readers; needs --cgroup)').choices(['learn', 'all']).default('learn'))
+    .option('--ports <list>', 'only connections to these server ports are candidates (comma-separated)', portList('--ports'))
+    .option('--exclude-ports <list>', 'connections to these server ports always stay on TCP (comma-separated)', portList('--exclude-ports'))
     .addOption(pinDirOption())
-    .option('--trace', 'log a trace line per tracked connection and per miss (read with: trace)')
+    .option('--trace', 'log a trace line per decision and per miss (read with: trace)')
     .option('--explain', 'narrate each step')
-    .addHelpText('after', `\nExamples:\n  sudo ${NAME} up\n  sudo ${NAME} up --cgroup /sys/fs/cgroup/myapp --trace`)
-    .action(async (o: { cgroup?: string; pinDir: string; trace?: boolean; explain?: boolean }) => {
+    .addHelpText('after', `\nExamples:\n  sudo ${NAME} up                                  learn per service, whole machine\n  sudo ${NAME} up --cgroup /sys/fs/cgroup/myapp --trace\n  sudo ${NAME} up --ports 6379,8080 --exclude-cgroup /sys/fs/cgroup/system.slice/haproxy.service\n  sudo ${NAME} up --cgroup /sys/fs/cgroup/redis --policy all   (known non-blocking, non-splice readers only)`)
+    .action(async (o: { cgroup?: string[]; excludeCgroup?: string[]; policy: 'learn' | 'all'; ports?: number[]; excludePorts?: number[]; pinDir: string; trace?: boolean; explain?: boolean }) => {
       const { up } = await accel();
-      const r = await up({ cgroup: o.cgroup, pinDir: o.pinDir, trace: o.trace, explain: explainer(o.explain) });
+      const r = await up({
+        cgroup: o.cgroup, excludeCgroups: o.excludeCgroup, policy: o.policy, ports: o.ports, excludePorts: o.excludePorts,
+        pinDir: o.pinDir, trace: o.trace, explain: explainer(o.explain),
+      });
       if (!r.changed) line('sockaccel: already up with these settings: nothing changed');
       else if (r.replaced) line('sockaccel: replaced the previous install (it had other settings)');
+      if (o.policy === 'all') io.err('warning: policy "all" redirects every connection, including splice(2) readers (they see no data) and blocking readers (EAGAIN after a half-close or a signal)\n');
       line(renderStatus(r.status));
+      setExit(Exit.ok);
+    });
+
+  program.command('services')
+    .description('list the services the learning policy has seen: server address and port, verdict and why')
+    .addOption(pinDirOption())
+    .option('--json', 'print the list as JSON')
+    .action(async (o: { pinDir: string; json?: boolean }) => {
+      const { services } = await accel();
+      const list = services({ pinDir: o.pinDir });
+      if (o.json) json(list.map((x) => ({ ...x, netns: x.netns.toString() })));
+      else line(renderServices(list));
       setExit(Exit.ok);
     });
 

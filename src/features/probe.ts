@@ -1,9 +1,11 @@
 // Feature probes: ask the running kernel, with tiny throwaway objects, whether it has a feature.
 // Each answer is computed once per process (tests can override or forget answers).
-import { mkdirSync, openSync, rmdirSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { callHelper, encode, exit, movR0 } from '../asm/encode.js';
 import { helperId } from '../asm/helpers.js';
+import { BtfKind } from '../btf/kinds.js';
+import { kernelBtf, VMLINUX_BTF } from '../btf/lazy.js';
 import { UsageError } from '../errors.js';
 import { linkCreateTry, mapCreate, mapCreateTry, progLoadTry } from '../sys/commands.js';
 import { Errno } from '../sys/errno.js';
@@ -121,4 +123,24 @@ export function resetProbes(): void {
 /** The overrideProbe() name of a hasHelper() answer. */
 export function helperProbeName(progType: number, helper: string, expectedAttachType = 0): string {
   return `helper:${progType}:${helperId(helper)}:${expectedAttachType}`;
+}
+
+/** Whether the running kernel has BTF (/sys/kernel/btf/vmlinux): CO-RE and BTF-attached programs need it. */
+export function hasKernelBtf(): boolean {
+  return once('kernel-btf', () => existsSync(VMLINUX_BTF));
+}
+
+/** Whether the kernel's BTF has the BTF-typed tracepoint `name` (a tp_btf/NAME program can attach). */
+export function hasBtfTracepoint(name: string): boolean {
+  return once(`btf-tracepoint:${name}`, () => hasKernelBtf() && kernelHasType(`btf_trace_${name}`, BtfKind.TYPEDEF));
+}
+
+/** Whether the kernel's BTF has the function `name` (an fentry/fexit target, when trampolines exist). */
+export function hasKernelFunction(name: string): boolean {
+  return once(`btf-function:${name}`, () => hasKernelBtf() && kernelHasType(name, BtfKind.FUNC));
+}
+
+function kernelHasType(name: string, kind: number): boolean {
+  const btf = kernelBtf(VMLINUX_BTF);
+  return btf.idsByEssentialName(name).some((i) => btf.kindOf(i) === kind && btf.type(i).name === name);
 }

@@ -9,7 +9,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
 const MAIN = fileURLToPath(new URL('../../pkg/cli.js', import.meta.url));
-const VERBS = ['up', 'down', 'status', 'stats', 'trace', 'verify', 'doctor'];
+const VERBS = ['up', 'down', 'status', 'services', 'stats', 'trace', 'verify', 'doctor'];
 
 interface Run { code: number | null; stdout: string; stderr: string }
 

@@ -80,6 +80,8 @@ test('renderStatus: not installed, and draining', () => {
 const zero: Stats = {
   socketsInserted: 0, insertFailures: 0, insertFailuresFull: 0, insertFailuresOther: 0, redirectedMessages: 0,
   redirectedBytes: 0, passedMessages: 0, passedBytes: 0, misses: 0, markFailures: 0, skippedEarlyData: 0, staleMarks: 0, marksCleared: 0,
+  decisions: { redirect: 0, forced: 0, probation: 0, spliceReader: 0, blockingReader: 0, smallWrites: 0, excludedPort: 0, excludedCgroup: 0, readerSemantics: 0 },
+  rescuedSplice: 0, rescuedHalfClose: 0, atRiskSplice: 0, atRiskBlocking: 0, demotedSmall: 0, observedSides: 0, spliceDirectionsMarked: 0,
 };
 
 test('renderStats and rates', () => {
@@ -90,6 +92,10 @@ test('renderStats and rates', () => {
   assert.match(text, /sockets tracked:\s+4/);
   assert.match(text, /skipped \(TFO\):\s+0/);
   assert.match(renderStats({ ...s, futureCounter: 7 } as Stats), /futureCounter:\s+7/);
+  const decided = renderStats({ ...s, decisions: { ...zero.decisions, redirect: 6, probation: 2, spliceReader: 1, blockingReader: 3 }, rescuedHalfClose: 1 });
+  assert.match(decided, /decisions:\s+per socket at ESTABLISHED: 6 redirected \(6 learned, 0 policy all\)/);
+  assert.match(decided, /kept on TCP:\s+2 on probation, 1 splice reader, 3 blocking reader/);
+  assert.match(decided, /rescued:\s+0 splice, 1 half-close; at risk: 0 splice, 0 blocking/);
   const rates = renderStatsRates(zero, s, 2000, new Date(2025, 0, 1, 12, 34, 56), 2);
   assert.match(rates, /^12:34:56 /);
   assert.match(rates, /redirected 2\.5 MiB\/s \(600\/s msgs\)/);

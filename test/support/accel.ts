@@ -2,11 +2,12 @@
 import { stats, up } from '../../src/accel/index.js';
 import type { Stats, UpOptions, UpResult } from '../../src/accel/index.js';
 
-/** `up`, against the BPF object in $SAE2E_OBJECT when set (to run the suite against another build,
- * e.g. a deliberately broken one, to check the tests can fail). */
+/** `up`, against the BPF object in $SAE2E_OBJECT and with the policy in $SAE2E_POLICY when set (to
+ * run a suite against another build or policy "all", to check that its tests can fail). */
 export function accelUp(opts: UpOptions): Promise<UpResult> {
   const objectPath = process.env.SAE2E_OBJECT;
-  return up(objectPath ? { ...opts, objectPath } : opts);
+  const policy = process.env.SAE2E_POLICY as UpOptions['policy'] | undefined;
+  return up({ ...opts, ...(objectPath ? { objectPath } : {}), ...(policy ? { policy } : {}) });
 }
 
 export type StatsDelta = Record<keyof Stats, number>;

@@ -11,6 +11,7 @@ export * from './scope.js';
 export * from './pypeer.js';
 export * from './peers.js';
 export * from './known.js';
+export * from './safety-peers.js';
 export * from './tools.js';
 export * from './skip.js';
 export * from './nobody.js';
