@@ -42,7 +42,7 @@ test('--program narrows the disassembly; --no-disasm drops it', () => {
   assert.equal(JSON.parse(none.stdout).disassembly, []);
   const missing = cli('inspect', '--program', 'nope');
   assert.is(missing.code, 2);
-  assert.match(missing.stderr, /has no program or subprogram nope \(it has: sockaccel_sockops, sockaccel_msg\)/);
+  assert.match(missing.stderr, /has no program or subprogram nope \(it has: sockaccel_sockops, sockaccel_exclude, sockaccel_msg, obs_send, /);
 });
 
 test('errors: a missing file and a file that is not an object', () => {

@@ -12,7 +12,7 @@ import { down, doctor, hasNetnsCookieInSockops, status, up } from '../../src/acc
 import { AttachType } from '../../src/uapi/enums.js';
 import { progQuery } from '../../src/sys/commands.js';
 import { OBJ, shippedObject } from '../../src/accel/layout.js';
-import { removePinDir, tempPinDir } from './helpers.js';
+import { removePinDir, shippedCore, tempPinDir } from './helpers.js';
 import { skipIf } from '../support/skip.js';
 
 const [major, minor] = release().split('.').map(Number);
@@ -59,8 +59,8 @@ const attach = suite('compat: sk_msg on the SOCKHASH');
 
 attach.after.each(() => resetProbes());
 
-attach('the default method follows the probe; the attachment is there, and gone after detach', () => {
-  const loaded = BpfObject.open(shippedObject()).load();
+attach('the default method follows the probe; the attachment is there, and gone after detach', async () => {
+  const loaded = (await shippedCore()).load();
   try {
     const map = loaded.maps.get(OBJ.sockHash)!;
     const prog = loaded.programs.get(OBJ.msgProgram)!;
@@ -78,8 +78,8 @@ attach('the default method follows the probe; the attachment is there, and gone 
   }
 });
 
-attach('PROG_ATTACH (the fallback before 6.10) attaches and PROG_DETACH detaches, on any kernel', () => {
-  const loaded = BpfObject.open(shippedObject()).load();
+attach('PROG_ATTACH (the fallback before 6.10) attaches and PROG_DETACH detaches, on any kernel', async () => {
+  const loaded = (await shippedCore()).load();
   try {
     const map = loaded.maps.get(OBJ.sockHash)!;
     const prog = loaded.programs.get(OBJ.msgProgram)!;
@@ -121,8 +121,8 @@ const refusalSkip = (() => {
     resetProbes();
   }
 })();
-skipIf(attach, refusalSkip)('method "link" where the kernel has no sockmap links: a clear error naming 6.10 and the fallback', () => {
-  const loaded = BpfObject.open(shippedObject()).load();
+skipIf(attach, refusalSkip)('method "link" where the kernel has no sockmap links: a clear error naming 6.10 and the fallback', async () => {
+  const loaded = (await shippedCore()).load();
   try {
     const map = loaded.maps.get(OBJ.sockHash)!;
     try {

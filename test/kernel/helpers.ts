@@ -25,3 +25,13 @@ export function removePinDir(dir: string): void {
 export function openFds(): number {
   return readdirSync('/proc/self/fd').length;
 }
+
+/** The shipped accelerator object without its observer programs (some need BPF trampolines, which
+ * this host refuses): for tests of the sock_ops/sk_msg mechanics alone. */
+export async function shippedCore(): Promise<import('../../src/index.js').BpfObject> {
+  const { BpfObject } = await import('../../src/index.js');
+  const { shippedObject, ALL_OBSERVERS } = await import('../../src/accel/layout.js');
+  const obj = BpfObject.open(shippedObject());
+  for (const n of ALL_OBSERVERS) obj.programs.delete(n);
+  return obj;
+}

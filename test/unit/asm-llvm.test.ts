@@ -29,6 +29,7 @@ test('normalise folds only number and label spelling', () => {
 });
 
 let total = 0;
+let unknownToLlvm = 0;
 for (const file of objects) {
   test(`${basename(file)}: every instruction disassembles as llvm-objdump does`, () => {
     const llvm = llvmObjdump(file);
@@ -42,7 +43,13 @@ for (const file of objects) {
       assert.equal(ours.map((l) => l.index), [...theirs.keys()], `${section.name}: the same instruction slots`);
       for (const l of ours) {
         const want = theirs.get(l.index)!;
-        assert.is(normalise(l.text), normalise(want), `${basename(file)} ${section.name} insn ${l.index}: ours "${l.text}", llvm-objdump "${want}"`);
+        if (want === '<unknown>') {
+          // llvm-objdump 14 prints no 32-bit atomic other than add: those are checked by asm.test.ts.
+          assert.match(l.text, /^lock \*\(u32 \*\)|atomic|xchg/, `${basename(file)} ${section.name} insn ${l.index}: llvm-objdump cannot print it, and ours ("${l.text}") is not an atomic either`);
+          unknownToLlvm++;
+        } else {
+          assert.is(normalise(l.text), normalise(want), `${basename(file)} ${section.name} insn ${l.index}: ours "${l.text}", llvm-objdump "${want}"`);
+        }
         compared++;
       }
     }
@@ -113,7 +120,7 @@ test('every instruction of every committed object was compared', () => {
   }
   assert.ok(expected > 700, `only ${expected} instructions?`);
   assert.is(total, expected);
-  console.log(`  compared ${total} instructions in ${objects.length} objects with ${llvmObjdumpPath()}`);
+  console.log(`  compared ${total} instructions in ${objects.length} objects with ${llvmObjdumpPath()} (${unknownToLlvm} 32-bit atomics it cannot print)`);
 });
 
 test('a deliberately wrong rendering is caught by the comparison', () => {

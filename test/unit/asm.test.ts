@@ -48,6 +48,7 @@ const CASES: [number, number, number, number, number, string][] = [
   // atomics
   [0xdb, 1, 2, 0, 0x00, 'lock *(u64 *)(r1 + 0) += r2'], [0xc3, 1, 2, 4, 0x00, 'lock *(u32 *)(r1 + 4) += w2'], [0xdb, 1, 2, 0, 0x40, 'lock *(u64 *)(r1 + 0) |= r2'],
   [0xdb, 1, 2, 0, 0x50, 'lock *(u64 *)(r1 + 0) &= r2'], [0xdb, 1, 2, 0, 0xa0, 'lock *(u64 *)(r1 + 0) ^= r2'],
+  [0xc3, 6, 1, 0, 0x40, 'lock *(u32 *)(r6 + 0) |= w1'], [0xc3, 1, 2, 0, 0x50, 'lock *(u32 *)(r1 + 0) &= w2'], [0xc3, 1, 2, 0, 0xa0, 'lock *(u32 *)(r1 + 0) ^= w2'],
   [0xdb, 1, 2, 8, 0x01, 'r2 = atomic_fetch_add((u64 *)(r1 + 8), r2)'], [0xc3, 1, 2, 0, 0x51, 'w2 = atomic_fetch_and((u32 *)(r1 + 0), w2)'],
   [0xdb, 1, 2, 0, 0xe1, 'r2 = xchg_64(r1 + 0, r2)'], [0xc3, 1, 2, 0, 0xe1, 'w2 = xchg32_32(r1 + 0, w2)'],
   [0xdb, 1, 2, 0, 0xf1, 'r0 = cmpxchg_64(r1 + 0, r0, r2)'], [0xc3, 1, 2, 0, 0xf1, 'w0 = cmpxchg32_32(r1 + 0, w0, w2)'],
