@@ -45,6 +45,9 @@ export interface UpResult {
   changed: boolean;
   /** True when an older install with other settings was taken down first. */
   replaced: boolean;
+  /** Set when the install stayed and only its config changed (no reload; accelerated connections
+   * stay accelerated): what changed, e.g. ["policy learn → all"]. */
+  inPlace?: string[];
   status: Status;
 }
 

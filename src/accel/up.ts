@@ -37,6 +37,18 @@ function sameSettings(a: InstallRecord, b: Wanted): boolean {
   return (a.policy ?? 'all') === b.policy && same(a.ports, b.ports) && same(a.excludePorts, b.excludePorts) && a.trace === b.trace;
 }
 
+/** What an in-place change changes, in words ("policy learn → all", "resumed from draining"). */
+function settingChanges(a: InstallRecord, b: Wanted): string[] {
+  const list = (xs?: readonly number[]) => (xs?.length ? xs.join(',') : 'none');
+  const out: string[] = [];
+  if ((a.policy ?? 'all') !== b.policy) out.push(`policy ${a.policy ?? 'all'} → ${b.policy}`);
+  if (!same(a.ports, b.ports)) out.push(`ports ${list(a.ports)} → ${list(b.ports)}`);
+  if (!same(a.excludePorts, b.excludePorts)) out.push(`excluded ports ${list(a.excludePorts)} → ${list(b.excludePorts)}`);
+  if (a.trace !== b.trace) out.push(`trace ${a.trace ? 'on' : 'off'} → ${b.trace ? 'on' : 'off'}`);
+  if (a.state !== 'up') out.push('resumed from draining');
+  return out;
+}
+
 /** sock_ops and sk_msg programs may call bpf_get_netns_cookie from 5.15: our connection key needs it. */
 export function hasNetnsCookieInSockops(): boolean {
   return hasHelper(ProgType.SOCK_OPS, 'get_netns_cookie');
@@ -129,7 +141,7 @@ async function upSteps(opts: UpOptions): Promise<UpResult> {
     // Policy, ports, tracing, or a `down` that stopped half-way: the config maps change in place,
     // and the connections accelerated now stay accelerated.
     applyInPlace(pinDir, old, wanted, say);
-    return { changed: true, replaced: false, status: finalStatus(pinDir, say) };
+    return { changed: true, replaced: false, inPlace: settingChanges(old, wanted), status: finalStatus(pinDir, say) };
   }
   const other = overlappingInstall(pinDir, s.cgroups);
   if (other) {

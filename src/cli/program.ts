@@ -130,6 +130,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       });
       if (!r.changed) line('sockaccel: already up with these settings: nothing changed');
       else if (r.replaced) line('sockaccel: replaced the previous install (it had other settings)');
+      else if (r.inPlace) line(`sockaccel: changed in place (${r.inPlace.join(', ')}); accelerated connections stay accelerated`);
       if (o.policy === 'all') io.err('warning: policy "all" redirects every connection, including splice(2) readers (they see no data) and blocking readers (EAGAIN after a half-close or a signal)\n');
       line(renderStatus(r.status));
       setExit(Exit.ok);

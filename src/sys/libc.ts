@@ -12,6 +12,15 @@ function koffi(): typeof Koffi {
   return koffiModule;
 }
 
+let libcHandle: ReturnType<typeof Koffi.load> | undefined;
+/** koffi and the loaded libc, for the other sys/ files that bind a few functions of their own
+ * (mmap, epoll, sockets, netlink): one native load, still lazy. Only sys/ may call this. */
+export function nativeLibc(): { koffi: typeof Koffi; lib: ReturnType<typeof Koffi.load> } {
+  const k = koffi();
+  libcHandle ??= k.load('libc.so.6');
+  return { koffi: k, lib: libcHandle };
+}
+
 /** bpf(2) syscall numbers; libc has no wrapper for it, so we call syscall(2). */
 const BPF_SYSCALL_NR: Record<string, number> = {
   x64: 321,
@@ -51,8 +60,7 @@ export function libc(): Libc {
   if (bound) return bound;
   const nr = BPF_SYSCALL_NR[arch];
   if (nr === undefined) throw new UsageError('NOT_SUPPORTED', `no bpf() syscall number is known for architecture ${arch}`, { hint: `supported: ${Object.keys(BPF_SYSCALL_NR).join(', ')}` });
-  const k = koffi();
-  const lib = k.load('libc.so.6');
+  const { koffi: k, lib } = nativeLibc();
   // syscall() is variadic in libc; koffi needs the variadic arguments typed at each call.
   const syscall = lib.func('long syscall(long number, ...)');
   const close = lib.func('int close(int fd)');

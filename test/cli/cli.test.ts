@@ -283,6 +283,13 @@ test('up, status, stats, verify, down on a test cgroup', async () => {
     w.child.kill('SIGINT');
     assert.is(await w.exited, 0);
 
+    // --policy all, in place (same program), so that the next connection is accelerated at once.
+    const all = cli(['up', '--cgroup', cg, '--pin-dir', pinDir, '--policy', 'all']);
+    assert.is(all.code, 0, all.stderr);
+    assert.match(all.stdout + all.stderr, /in place/);
+    const sAll = JSON.parse(cli(['status', '--json', '--pin-dir', pinDir]).stdout) as { policy: string; sockops: { programId: number } };
+    assert.equal([sAll.policy, sAll.sockops.programId], ['all', (s.sockops as { programId: number }).programId]);
+
     // down with an accelerated connection open: progress on stderr, exit 1 (draining); --force finishes.
     const holder = await holdConnection(cg);
     try {

@@ -5,7 +5,7 @@
 // exactly the results of an unaccelerated control run (another, unattached cgroup).
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Scope, finished, sharedSetup, freePort, loTxBytes, startNodeClient, startNodeServer, startPyPeer, type Where, knownLimitation, skipIf } from '../support/index.js';
+import { Scope, finished, sharedSetup, freePort, loTxBytes, startNodeClient, startNodeServer, startPyPeer, type Where } from '../support/index.js';
 import { accelUp, fmt, statsDelta } from '../support/accel.js';
 
 const CONNS = 32;
@@ -38,7 +38,7 @@ const shared = sharedSetup('conc', async (scope) => {
   const cgroup = scope.cgroup('accel');
   const control = scope.cgroup('control');
   const pinDir = scope.pinDir();
-  await accelUp({ cgroup, pinDir });
+  await accelUp({ cgroup, pinDir, policy: 'all' });
   return { scope, cgroup, control, pinDir };
 });
 const t = suite('e2e: many concurrent connections');
@@ -89,7 +89,7 @@ async function blockingHalfClose(scope: Scope, where: Where, size: number, seed:
   return { c, s };
 }
 
-skipIf(t, knownLimitation('blockingRecvEagain'))('blocking half-close (sendall, shutdown(SHUT_WR), blocking recv): same results as without us', async () => {
+t('blocking half-close (sendall, shutdown(SHUT_WR), blocking recv), all accelerated: same results as without us (the half-close rescue)', async () => {
   const ctx = await shared.get();
   const failures: string[] = [];
   for (const size of BLOCKING_SIZES) {

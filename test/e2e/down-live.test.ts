@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { down, status } from '../../src/accel/index.js';
-import { cgroupAttachments, finished, freePort, listPins, startNodeClient, startNodeServer, startPyPeer, waitFor, withScope } from '../support/index.js';
+import { cgroupAttachments, sockopsAttachments, finished, freePort, listPins, startNodeClient, startNodeServer, startPyPeer, waitFor, withScope } from '../support/index.js';
 import { accelUp, MB, counters, note } from '../support/accel.js';
 
 const TOTAL = 40 * MB;
@@ -20,7 +20,7 @@ t('down waits for the live stream, which completes intact; then nothing is left'
   await withScope('downlive', async (scope) => {
     const cgroup = scope.cgroup();
     const pinDir = scope.pinDir();
-    await accelUp({ cgroup, pinDir });
+    await accelUp({ cgroup, pinDir, policy: 'all' });
     const port = freePort();
     const where = { cgroup };
     const srv = await startPyPeer(scope, where, 60_000, 'recv-server', port);
@@ -82,7 +82,7 @@ t('down with a short timeout leaves a draining install that keeps the open conne
   await withScope('downdrain', async (scope) => {
     const cgroup = scope.cgroup();
     const pinDir = scope.pinDir();
-    await accelUp({ cgroup, pinDir });
+    await accelUp({ cgroup, pinDir, policy: 'all' });
     const where = { cgroup };
     const port = freePort();
     const srv = await startNodeServer(scope, where, { port, conns: 1 });
@@ -98,7 +98,17 @@ t('down with a short timeout leaves a draining install that keeps the open conne
     const st = status({ pinDir });
     assert.is(st.up, false, 'not up while draining');
     assert.is(st.state, 'draining', `state: ${JSON.stringify(st)}`);
-    assert.equal(cgroupAttachments(cgroup), [], 'sock_ops is detached while draining');
+    // sock_ops stays while draining: the config's draining flag keeps it from inserting anything new,
+    // and it still sees the open connection's state changes (the half-close rescue, marks cleared).
+    assert.equal(cgroupAttachments(cgroup).map((a) => a.attach_type), sockopsAttachments(cgroup).map((a) => a.attach_type), 'only sock_ops is attached while draining');
+    assert.is(sockopsAttachments(cgroup).length, 1, 'sock_ops stays attached while draining');
+    const inserted = counters(pinDir).socketsInserted;
+    const probePort = freePort();
+    const probe = await startNodeServer(scope, where, { port: probePort, conns: 1 });
+    const probeClient = startNodeClient(scope, where, { port: probePort, conns: 1, sizes: [1000], replySizes: [1000], seed: 'drain-new', sequential: true });
+    assert.ok((await finished(probeClient, 'new client while draining')).result?.results?.[0]?.ok, 'a new connection while draining works');
+    await finished(probe, 'new server while draining');
+    assert.is(counters(pinDir).socketsInserted, inserted, 'a new connection while draining is not inserted');
     assert.ok(listPins(pinDir).length > 0, 'the map and sk_msg stay pinned while draining');
 
     // The open connection still works, still accelerated.

@@ -1,5 +1,6 @@
-// up is idempotent (same settings: changed:false, still ONE sock_ops attachment), replaces an install
-// with other settings (still one attachment, a new program), and down twice is a no-op the second
+// up is idempotent (same settings: changed:false, still ONE sock_ops attachment), changes policy,
+// ports and tracing in place (same program), replaces an install of another shape (still one
+// attachment, a new program), and down twice is a no-op the second
 // time. The same through the CLI, by exit codes and bpftool.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -28,14 +29,22 @@ t('library: up twice, up with other settings, down twice', async () => {
     assert.is(a2.length, 1, `bpftool: sock_ops attachments after second up: ${JSON.stringify(a2)}`);
     assert.is(a2[0]!.id, a1[0]!.id, 'the same program stays attached');
 
-    const third = await up({ cgroup, pinDir, trace: true });
-    assert.is(third.changed, true, 'other settings: changed');
-    assert.is(third.replaced, true, 'other settings: the old install was replaced');
+    const third = await up({ cgroup, pinDir, trace: true, policy: 'learn', ports: [80] });
+    assert.is(third.changed, true, 'tracing and ports: changed');
+    assert.is(third.replaced, false, 'tracing and ports change the config maps in place, nothing is replaced');
     assert.is(third.status.trace, true);
+    assert.equal(third.status.ports, [80]);
+    assert.equal(sockopsAttachments(cgroup).map((a) => a.id), [a1[0]!.id], 'bpftool: the same program stays attached');
+
+    const fourth = await up({ cgroup, pinDir, maxEntries: 1024 });
+    assert.is(fourth.changed, true, 'another map size: changed');
+    assert.is(fourth.replaced, true, 'another map size: the old install was replaced');
+    assert.is(fourth.status.maxEntries, 1024);
+    assert.is(fourth.status.trace, false);
     const a3 = sockopsAttachments(cgroup);
     assert.is(a3.length, 1, `bpftool: sock_ops attachments after replacing: ${JSON.stringify(a3)}`);
     assert.is.not(a3[0]!.id, a1[0]!.id, 'a new program replaced the old one');
-    assert.is(a3[0]!.id, third.status.sockops?.programId);
+    assert.is(a3[0]!.id, fourth.status.sockops?.programId);
 
     const d1 = await down({ pinDir, timeoutMs: 5000 });
     assert.equal({ wasUp: d1.wasUp, complete: d1.complete, remaining: d1.remaining }, { wasUp: true, complete: true, remaining: 0 });

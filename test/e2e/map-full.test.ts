@@ -22,7 +22,7 @@ t('connections beyond maxEntries still work, unaccelerated, and are counted', as
     const cgroup = scope.cgroup();
     const pinDir = scope.pinDir();
     const ns = scope.netns();
-    await accelUp({ cgroup, pinDir, maxEntries: MAX });
+    await accelUp({ cgroup, pinDir, maxEntries: MAX, policy: 'all' });
     assert.is(status({ pinDir }).maxEntries, MAX);
     const where = { cgroup, netns: ns };
     const port = 7100;

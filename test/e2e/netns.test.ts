@@ -15,7 +15,7 @@ const REPLY = 3 * MB + 5;
 async function twoNamespaces(scope: Scope) {
   const cgroup = scope.cgroup();
   const pinDir = scope.pinDir();
-  await accelUp({ cgroup, pinDir });
+  await accelUp({ cgroup, pinDir, policy: 'all' });
   const names = ['A', 'B'] as const;
   const ns = { A: scope.netns('a'), B: scope.netns('b') };
   return { cgroup, pinDir, names, ns };

@@ -10,7 +10,17 @@ export function accelUp(opts: UpOptions): Promise<UpResult> {
   return up({ ...opts, ...(objectPath ? { objectPath } : {}), ...(policy ? { policy } : {}) });
 }
 
-export type StatsDelta = Record<keyof Stats, number>;
+export type StatsDelta = Stats;
+
+/** after - before, field by field, also in nested groups (decisions). */
+function diff(after: object, before: object): object {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(after)) {
+    const b = (before as Record<string, unknown>)[k];
+    out[k] = typeof v === 'number' ? v - ((b as number) ?? 0) : diff(v as object, (b ?? {}) as object);
+  }
+  return out;
+}
 
 /** Counters now. */
 export function counters(pinDir: string): Stats {
@@ -22,9 +32,7 @@ export async function statsDelta<T>(pinDir: string, fn: () => Promise<T>): Promi
   const before = stats({ pinDir });
   const result = await fn();
   const after = stats({ pinDir });
-  const delta = {} as StatsDelta;
-  for (const k of Object.keys(after) as (keyof Stats)[]) delta[k] = (after[k] as number) - ((before[k] as number) ?? 0);
-  return { result, delta };
+  return { result, delta: diff(after, before) as StatsDelta };
 }
 
 export const MB = 1024 * 1024;

@@ -173,36 +173,47 @@ try:
         out.update(sent=sent, sha256=h.hexdigest(), reply=buf.decode(errors='replace').strip())
         result(out, out['reply'] == 'OK %d %s' % (sent, out['sha256']))
     elif mode == 'sendfile-server':
-        # Serves FILE once with socket.sendfile() (os.sendfile: the zero-copy send path).
+        # Serves FILE with socket.sendfile() (os.sendfile: the zero-copy send path) to CONNS
+        # connections in turn (default 1); reports the bytes sent on each.
         path = sys.argv[3]
+        conns = int(sys.argv[4]) if len(sys.argv) > 4 else 1
         s = listen(port)
-        c = accept(s)
-        stage('sendfile')
-        with open(path, 'rb') as f:
-            n = c.sendfile(f)
-        c.shutdown(socket.SHUT_WR)
-        c.close()
-        out.update(sent=n)
+        sent = []
+        for i in range(conns):
+            c = accept(s)
+            stage('sendfile #%d' % i)
+            with open(path, 'rb') as f:
+                sent.append(c.sendfile(f))
+            c.shutdown(socket.SHUT_WR)
+            c.close()
+        out.update(sent=sent[-1], each=sent)
         result(out, True)
     elif mode == 'splice-server':
-        # Reads one connection to EOF with splice(socket -> pipe) (how Go's io.Copy between TCP
-        # connections, HAProxy and others read), checksumming what comes out of the pipe.
+        # Reads CONNS connections in turn (default 1) to EOF with splice(socket -> pipe) (how Go's
+        # io.Copy between TCP connections, HAProxy and others read), checksumming what comes out
+        # of the pipe; bytes/sha256 are the last connection's, "each" lists all.
+        conns = int(sys.argv[3]) if len(sys.argv) > 3 else 1
         s = listen(port)
-        c = accept(s)
         r, w = os.pipe()
-        h = hashlib.sha256()
-        total = 0
-        stage('splice to EOF')
-        while True:
-            n = os.splice(c.fileno(), w, 65536)
-            if n == 0:
-                break
-            while n > 0:
-                d = os.read(r, n)
-                n -= len(d)
-                h.update(d)
-                total += len(d)
-        out.update(bytes=total, sha256=h.hexdigest())
+        each = []
+        for i in range(conns):
+            c = accept(s)
+            h = hashlib.sha256()
+            total = 0
+            stage('splice to EOF #%d' % i)
+            while True:
+                n = os.splice(c.fileno(), w, 65536)
+                if n == 0:
+                    break
+                while n > 0:
+                    d = os.read(r, n)
+                    n -= len(d)
+                    h.update(d)
+                    total += len(d)
+            c.close()
+            each.append({'bytes': total, 'sha256': h.hexdigest()})
+        out.update(each[-1])
+        out.update(each=each)
         result(out, True)
     elif mode == 'sink-client':
         # Connects, reads to EOF with blocking recv(), reports count and sha256.
