@@ -664,7 +664,9 @@ static __always_inline void on_established(struct bpf_sock_ops *skops, int serve
  * nothing redirected is unread and nobody holds the psock, the socket
  * leaves the map (its reads then go through tcp_recvmsg); the peer's
  * direction is marked first, so its later sends go via TCP, after (never
- * before) the redirected bytes already read.
+ * before) the redirected bytes already read. Neither outcome teaches the
+ * service anything by itself: only a blocking read after the FIN does
+ * (observe_read), since many sockets half-close and never read again.
  */
 static __always_inline void on_fin_wait1(struct bpf_sock *bsk, struct sa_conn *s, struct sa_counters *c)
 {
@@ -680,13 +682,12 @@ static __always_inline void on_fin_wait1(struct bpf_sock *bsk, struct sa_conn *s
 	peer_of(&s->key, &peer);
 	if (!psock_idle(sk)) {
 		COUNT(c, at_risk_blocking, 1);
-		s->flags |= SEEN_BLOCKING | SEEN_RISK;
 		return;
 	}
 	mark_passed(&peer, c);
 	if (bpf_map_delete_elem(&sock_hash, &s->key) == 0) {
 		s->flags &= ~CONN_INSERTED;
-		s->flags |= SEEN_RESCUED | SEEN_BLOCKING | SEEN_RISK;
+		s->flags |= SEEN_RESCUED;
 		COUNT(c, rescued_halfclose, 1);
 	}
 }
