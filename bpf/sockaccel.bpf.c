@@ -412,7 +412,9 @@ static __always_inline void mark_passed(const struct sa_key *sender, struct sa_c
  */
 #define TRACE_KEY(cfg, what, arg, k) do {				\
 	char __line[160];						\
-	if ((cfg) && (cfg)->trace) {					\
+	/* once: each lookup is a separate maybe-NULL value for 6.1's verifier */ \
+	struct sa_config *__cfg = (cfg);				\
+	if (__cfg && __cfg->trace) {					\
 		BPF_SNPRINTF(__line, sizeof(__line), "sockaccel: " what	\
 			     " %ld [%pI6]:%u > [%pI6]:%u netns %llu",	\
 			     (long)(arg), (k)->local_ip, (k)->local_port, \
