@@ -25,7 +25,7 @@
  * server port), from earlier connections of that service, which ran on
  * plain TCP and were observed meanwhile:
  * - tp_btf sock_send_length / sock_recv_length (or, on kernels without
- *   them, fexit tcp_sendmsg / tcp_recvmsg): write sizes, turns (a write
+ *   them, fexit tcp_sendmsg / inet_recvmsg / inet6_recvmsg): write sizes, turns (a write
  *   after a read), blocking reads (MSG_DONTWAIT absent), reads after our
  *   own half-close, MSG_WAITALL, SO_RCVLOWAT;
  * - syscalls:sys_enter/exit_splice + tp_btf tcp_rcv_space_adjust: a
@@ -100,8 +100,11 @@ struct file___sa {
 	unsigned int f_flags;
 } __attribute__((preserve_access_index));
 
+struct sock___sa;
+
 struct socket___sa {
 	struct file___sa *file;
+	struct sock___sa *sk;
 } __attribute__((preserve_access_index));
 
 struct sock_common___sa {
@@ -888,10 +891,31 @@ int BPF_PROG(obs_send_fexit, struct sock___sa *sk, void *msg, __u64 size, int re
 	return 0;
 }
 
-SEC("fexit/tcp_recvmsg")
-int BPF_PROG(obs_recv_fexit, struct sock___sa *sk, void *msg, __u64 len, int flags, int *addr_len, int ret)
+/*
+ * Reads: inet(6)_recvmsg, not tcp_recvmsg, which a socket in the map no
+ * longer calls (its proto's recvmsg is tcp_bpf_recvmsg): request/response
+ * on an inserted socket must still count its turns. Both, because a
+ * dual-stack server's sockets are AF_INET6.
+ */
+static __always_inline void observe_sock_read(struct socket___sa *sock, int flags, int ret)
 {
-	observe_read(sk, ret, flags);
+	struct sock___sa *sk = sock ? sock->sk : 0;
+
+	if (sk)
+		observe_read(sk, ret, flags);
+}
+
+SEC("fexit/inet_recvmsg")
+int BPF_PROG(obs_recv_fexit, struct socket___sa *sock, void *msg, __u64 size, int flags, int ret)
+{
+	observe_sock_read(sock, flags, ret);
+	return 0;
+}
+
+SEC("fexit/inet6_recvmsg")
+int BPF_PROG(obs_recv6_fexit, struct socket___sa *sock, void *msg, __u64 size, int flags, int ret)
+{
+	observe_sock_read(sock, flags, ret);
 	return 0;
 }
 

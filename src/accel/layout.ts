@@ -54,7 +54,7 @@ export const MAP_NAMES = ['sock_hash', 'passed', 'counters', 'services', 'conns'
  */
 export const OBSERVERS = {
   tp_btf: ['obs_send', 'obs_recv'],
-  fexit: ['obs_send_fexit', 'obs_recv_fexit'],
+  fexit: ['obs_send_fexit', 'obs_recv_fexit', 'obs_recv6_fexit'],
   always: ['obs_space', 'obs_splice_enter', 'obs_splice_exit', 'obs_signal'],
 } as const;
 export const ALL_OBSERVERS: readonly string[] = [...OBSERVERS.tp_btf, ...OBSERVERS.fexit, ...OBSERVERS.always];

@@ -256,10 +256,10 @@ function loadWithObservers(obj: BpfObject, policy: Policy, file: string, say: (l
   drop(OBSERVERS.tp_btf);
   const fexit = new Map([...obj.programs].filter(([n]) => (OBSERVERS.fexit as readonly string[]).includes(n)));
   try {
-    say(`loading ${file} with fexit observers (tcp_sendmsg / tcp_recvmsg: this kernel has no sock_send_length tracepoint)`);
+    say(`loading ${file} with fexit observers (tcp_sendmsg, inet_recvmsg, inet6_recvmsg: this kernel has no sock_send_length tracepoint)`);
     return { loaded: obj.load({ explain }), observers: 'fexit' };
   } catch (e) {
-    if (!fexit.size || !(e instanceof Error && /obs_(send|recv)_fexit/.test(e.message))) throw e;
+    if (!fexit.size || !(e instanceof Error && /obs_(send|recv|recv6)_fexit/.test(e.message))) throw e;
     drop(OBSERVERS.fexit);
     say(`the kernel refused the fexit observers (${e.message.split('\n')[0]}): loading without them; the policy then learns nothing and keeps connections on TCP`);
     return { loaded: obj.load({ explain }), observers: 'none' };
