@@ -20,14 +20,12 @@ import { services, stats } from '../accel/status.js';
 import { up } from '../accel/up.js';
 import { BenchError, buildLoadgen, runLoadgen } from './loadgen.js';
 import { median, round, spread } from './stats.js';
+import { DEFAULT_DURATION, DEFAULT_LATENCY_SIZE, DEFAULT_ROUNDS, DEFAULT_SIZES } from './defaults.js';
 import {
   ACCELERATED, TRANSPORTS, type BenchOptions, type InstallCounters, type RowDecision, type BenchResult, type LatencyResult, type MachineInfo, type ThroughputResult, type Transport,
 } from './types.js';
 
-export const DEFAULT_SIZES = [128, 1024, 16384, 65536];
-export const DEFAULT_DURATION = 1;
-export const DEFAULT_ROUNDS = 5;
-export const DEFAULT_LATENCY_SIZE = 64;
+export { DEFAULT_SIZES, DEFAULT_DURATION, DEFAULT_ROUNDS, DEFAULT_LATENCY_SIZE } from './defaults.js';
 
 interface StreamOut { gbps: number; bytes: number; seconds: number }
 interface PingOut { p50Us: number; p99Us: number; iterations: number }

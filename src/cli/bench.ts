@@ -1,10 +1,8 @@
 // `bench`: plain loopback TCP vs TCP through sockaccel (policy learn; --compare-all adds policy all)
 // vs AF_UNIX, by write size, side by side, with the policy's decision per row.
 import { InvalidArgumentError, type Command } from 'commander';
-import {
-  DEFAULT_DURATION, DEFAULT_LATENCY_SIZE, DEFAULT_ROUNDS, DEFAULT_SIZES, renderText, runBench, writeBenchOutputs,
-} from '../bench/index.js';
-import { requirePrivileges } from '../accel/privileges.js';
+// The bench and the accelerator load when the verb runs, not for every command's --help.
+import { DEFAULT_DURATION, DEFAULT_LATENCY_SIZE, DEFAULT_ROUNDS, DEFAULT_SIZES } from '../bench/defaults.js';
 
 export interface BenchIo {
   out(text: string): void;
@@ -56,6 +54,8 @@ Examples:
   sudo sockaccel-ffi bench --sizes 128,1024 --duration 2 --out /tmp/bench
   sudo sockaccel-ffi bench --compare-all          (learn vs always-redirect vs plain TCP)`)
     .action(async (o: { sizes: number[]; duration: number; rounds: number; latencySize: number; json?: boolean; out?: string; quiet?: boolean; compareAll?: boolean }) => {
+      const { requirePrivileges } = await import('../accel/privileges.js');
+      const { renderText, runBench, writeBenchOutputs } = await import('../bench/index.js');
       requirePrivileges('bench');
       const ac = new AbortController();
       const abort = () => ac.abort();
