@@ -12,6 +12,7 @@ import {
 import { escapeLabel } from '../../src/agent/metrics.js';
 import type { Stats, Status } from '../../src/accel/index.js';
 import { findTool } from '../support/tools.js';
+import { parseSamples } from '../support/agent.js';
 import { REPO_ROOT } from './fixtures.js';
 
 // ---------------------------------------------------------------- config
@@ -116,16 +117,7 @@ function agentState(over: Partial<AgentState> = {}): AgentState {
 
 const build = { version: '0.1.0', kernel: '6.18.0-test', node: 'v20.0.0' };
 
-/** metric{labels} → value, from the exposition text. */
-function samples(text: string): Map<string, number> {
-  const m = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    if (!line || line.startsWith('#')) continue;
-    const at = line.lastIndexOf(' ');
-    m.set(line.slice(0, at), Number(line.slice(at + 1)));
-  }
-  return m;
-}
+const samples = parseSamples;
 
 test('metrics: every Stats counter, per-reason decisions, rescues, map fill, services, state, build info', () => {
   const text = renderMetrics({ status: sampleStatus(), stats: sampleStats(), build, agent: agentState() });
