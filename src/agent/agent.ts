@@ -208,7 +208,8 @@ export class Agent {
   /** The periodic check: retry a change that waits; log when the install changes state under us. */
   private async check(): Promise<void> {
     if (this.stopping) return;
-    if (this.pendingConfig) {
+    // Retrying costs an object parse: only when it can succeed (no accelerated socket left).
+    if (this.pendingConfig && (this.readStatus()?.connections ?? 0) === 0) {
       try {
         await this.apply(this.pendingConfig, 'retry');
       } catch (e) {
