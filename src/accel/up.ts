@@ -11,7 +11,7 @@ import {
   unnarrated, UsageError, withNarration, narrateObject, cgroupV2Root, hasBtfTracepoint, type Attachment, type LoadedObject,
 } from '../index.js';
 import { cgroupContains, resolveCgroup } from './cgroup.js';
-import { down } from './down.js';
+import { down, trackedConnections } from './down.js';
 import {
   ALL_OBSERVERS, excludeLinkPin, isOurPin, mapPin, MAP_NAMES, OBJ, OBSERVERS, observerLinkPin, packageVersion, pinPath, programPin,
   shippedObject, sockopsLinkPin,
@@ -47,6 +47,18 @@ function settingChanges(a: InstallRecord, b: Wanted): string[] {
   if (a.trace !== b.trace) out.push(`trace ${a.trace ? 'on' : 'off'} → ${b.trace ? 'on' : 'off'}`);
   if (a.state !== 'up') out.push('resumed from draining');
   return out;
+}
+
+/** What a replacement changes, in words ("cgroups /a → /b", "maxEntries 65535 → 1024"). */
+function shapeChanges(a: InstallRecord, b: Wanted): string[] {
+  const out: string[] = [];
+  const list = (xs: readonly string[] = []) => (xs.length ? xs.join(',') : 'none');
+  if (a.version !== b.version) out.push(`version ${a.version} → ${b.version}`);
+  else if (a.objectSha256 !== b.objectSha256) out.push('another build of the BPF object');
+  if (!same(cgroupsOf(a), b.cgroups)) out.push(`cgroups ${list(cgroupsOf(a))} → ${list(b.cgroups)}`);
+  if (!same(a.excludeCgroups, b.excludeCgroups)) out.push(`excluded cgroups ${list(a.excludeCgroups)} → ${list(b.excludeCgroups)}`);
+  if (a.maxEntries !== b.maxEntries) out.push(`maxEntries ${a.maxEntries} → ${b.maxEntries}`);
+  return out.length ? out : ['its pins are incomplete'];
 }
 
 /** sock_ops and sk_msg programs may call bpf_get_netns_cookie from 5.15: our connection key needs it. */
@@ -148,6 +160,15 @@ async function upSteps(opts: UpOptions): Promise<UpResult> {
     throw new UsageError('CONFLICT', `cgroup ${other.ours} is already served by the install in ${other.pinDir} (on ${other.cgroup})`, {
       hint: `a socket can be accelerated by one install only: take that one down first (sockaccel-ffi down --pin-dir ${other.pinDir}), or use it`,
     });
+  }
+  if (old && opts.whenBusy === 'refuse') {
+    // The caller (the agent) would rather keep the old install running than drain it now.
+    const open = trackedConnections(pinDir);
+    if (open > 0) {
+      throw new UsageError('BUSY', `the install in ${pinDir} has other settings (${shapeChanges(old, wanted).join(', ')}) and ${open} accelerated socket(s) open: left as it is`, {
+        hint: 'replacing it means waiting for those to close: run up again once they have (or down first)',
+      });
+    }
   }
   let replaced = false;
   if (old || leftovers(pinDir)) {
