@@ -129,6 +129,11 @@ async function upSteps(opts: UpOptions): Promise<UpResult> {
   const sockHash = obj.maps.get(OBJ.sockHash);
   if (!sockHash) throw new ObjectError(objectPath, `has no map ${OBJ.sockHash}: it is not the sockaccel object`);
   const maxEntries = opts.maxEntries ?? sockHash.maxEntries;
+  // Two entries per connection; the order-marks map is sized from it. 2^20 sockets is far beyond any
+  // same-host workload and keeps both maps' memory within reason.
+  if (!Number.isInteger(maxEntries) || maxEntries < 2 || maxEntries > 1 << 20) {
+    throw new UsageError('BAD_ARGUMENT', `maxEntries ${maxEntries} is not a whole number from 2 to ${1 << 20}`, { hint: 'it counts sockets: two per accelerated connection' });
+  }
   const wanted: Wanted = {
     version: packageVersion(),
     objectSha256: createHash('sha256').update(objectBytes).digest('hex'),
@@ -188,17 +193,21 @@ async function upSteps(opts: UpOptions): Promise<UpResult> {
     });
   }
 
-  const { createdDir } = preparePinPath(pinPath(pinDir, 'record'), `pin directory ${pinDir}`);
   // The order marks must always find room: keep `passed` at least as large as the socket map.
   const passed = obj.maps.get(OBJ.passed);
   if (passed) passed.maxEntries = Math.max(Math.ceil(passed.maxEntries * maxEntries / sockHash.maxEntries), maxEntries);
   sockHash.maxEntries = maxEntries;
   if (!s.excludeCgroups.length) obj.programs.delete(OBJ.excludeProgram);
-  const { loaded, observers } = loadWithObservers(obj, s.policy, objectPath, say, opts.explain);
+  const { createdDir } = preparePinPath(pinPath(pinDir, 'record'), `pin directory ${pinDir}`);
   const done: (() => void)[] = [];
+  // A failed up leaves no directory it made behind (undone last: after the pins in it).
+  if (createdDir) done.push(() => rmSync(createdDir, { recursive: true, force: true }));
   const links: Attachment[] = [];
+  let loaded: LoadedObject | undefined;
   try {
-    const maps = loaded.maps;
+    const { loaded: l, observers } = loadWithObservers(obj, s.policy, objectPath, say, opts.explain);
+    loaded = l;
+    const maps = l.maps;
     writeConfig(maps.get(OBJ.config)!, configOf(wanted));
     writePortRules(maps.get(OBJ.portRules)!, s.ports, s.excludePorts);
     const pin = (path: string, thing: { pin(path: string): void }, what: string) => {
@@ -207,7 +216,7 @@ async function upSteps(opts: UpOptions): Promise<UpResult> {
       done.push(() => rmSync(path, { force: true }));
     };
     for (const name of MAP_NAMES) { const m = maps.get(name); if (m) pin(mapPin(pinDir, name), m, `map ${name}`); }
-    for (const [name, prog] of loaded.programs) pin(programPin(pinDir, progPinName(name)), prog, `program ${name}`);
+    for (const [name, prog] of l.programs) pin(programPin(pinDir, progPinName(name)), prog, `program ${name}`);
     const attach = (a: Attachment, path: string) => {
       links.push(a);
       done.push(() => { try { a.detach(); } catch { /* kinds that cannot detach go with their pin */ } });
@@ -218,15 +227,15 @@ async function upSteps(opts: UpOptions): Promise<UpResult> {
     // sk_msg first: a socket takes the map's programs when it is inserted, so the verdict must be
     // there before sock_ops starts inserting. Observers next, so connections are observed from
     // their first byte; excluded cgroups' markers before the sock_ops that reads them.
-    const msg = loaded.programs.get(OBJ.msgProgram)!;
+    const msg = l.programs.get(OBJ.msgProgram)!;
     attach(msg.attachToMap(maps.get(OBJ.sockHash)!, { method: opts.method ?? (hasSockmapLinks() ? 'link' : 'prog_attach') }), pinPath(pinDir, 'msgLink'));
     for (const name of ALL_OBSERVERS) {
-      const prog = loaded.programs.get(name);
+      const prog = l.programs.get(name);
       if (prog) attach(prog.attach(), observerLinkPin(pinDir, name));
     }
-    const exclude = loaded.programs.get(OBJ.excludeProgram);
+    const exclude = l.programs.get(OBJ.excludeProgram);
     s.excludeCgroups.forEach((dir, i) => attach(exclude!.attachCgroup(dir, { method: opts.method }), excludeLinkPin(pinDir, i)));
-    const sockops = loaded.programs.get(OBJ.sockopsProgram)!;
+    const sockops = l.programs.get(OBJ.sockopsProgram)!;
     let sockopsMethod: InstallRecord['sockopsMethod'] = 'link';
     s.cgroups.forEach((dir, i) => {
       const a = sockops.attachCgroup(dir, { method: opts.method });
@@ -246,8 +255,8 @@ async function upSteps(opts: UpOptions): Promise<UpResult> {
     }
     throw e;
   } finally {
-    for (const l of links) l.close();
-    loaded.close();
+    for (const a of links) a.close();
+    loaded?.close();
   }
   return { changed: true, replaced, status: finalStatus(pinDir, say) };
 }

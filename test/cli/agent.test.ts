@@ -104,7 +104,7 @@ test('agent as nobody: exit 1, the privileges it needs, nothing installed', asyn
     const r = cli(['agent', '--cgroup', cg, '--pin-dir', pinDir, '--listen', `127.0.0.1:${port}`, '--log-format', 'text'], true);
     assert.is(r.code, 1, `${r.stdout} ${r.stderr}`);
     assert.match(r.stderr, /^error: up needs privileges this process does not have$/m);
-    assert.match(r.stderr, /CAP_BPF and CAP_NET_ADMIN/);
+    assert.match(r.stderr, /CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON/);
     assert.match(r.stdout, /error could not start/, 'the log says so too');
     assert.ok(!existsSync(pinDir), 'nothing pinned');
   } finally {
