@@ -30,7 +30,8 @@ const builtinsByRequire = {
   name: 'builtins-by-require',
   setup(b) {
     b.onResolve({ filter: /^node:/ }, (args) => {
-      if (args.namespace === 'node-builtin' || args.namespace === 'lazy-builtin') return { path: args.path, external: true };
+      // A dynamic import() stays an import(): esbuild's CommonJS interop would hand it an empty namespace.
+      if (args.namespace === 'node-builtin' || args.namespace === 'lazy-builtin' || args.kind === 'dynamic-import') return { path: args.path, external: true };
       // commander requires child_process at load only for executable subcommands, which we do not
       // use: a proxy loads it (and net, streams: ~20 ms) on first use instead.
       if (args.path === 'node:child_process' && /[\\/]commander[\\/]/.test(args.importer)) return { path: args.path, namespace: 'lazy-builtin' };
