@@ -4,7 +4,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFileSync } from 'node:child_process';
-import { BpfError, BpfObject } from '../../src/index.js';
+import { ObjectError, BpfError, BpfObject } from '../../src/index.js';
 import { Btf } from '../../src/btf/index.js';
 import { sanitizeBtf, type BtfFeatures } from '../../src/btf/sanitize.js';
 import { btfProbeBlobs, probeBtfFeatures } from '../../src/load/btf-probe.js';
@@ -122,7 +122,8 @@ upload('when the BTF cannot be loaded and a callback needs it: an error naming p
     obj.load();
     assert.unreachable('bpf_loop needs func_info');
   } catch (e) {
-    assert.instance(e, BpfError);
+    // Fix-up problems are the object's (no syscall failed): an ObjectError.
+    assert.instance(e, ObjectError);
     const m = (e as Error).message;
     assert.match(m, /calls_loop/);
     assert.match(m, /sum_callback/);
