@@ -156,6 +156,12 @@ export class LazyBtf {
         if (s[after] === 0) offs.add(start + this.strStart);
         else if (s[after] === 0x5f && s[after + 1] === 0x5f && s[after + 2] === 0x5f && essentialLength(this.nameAt(start + this.strStart, 0)) === essential.length) offs.add(start + this.strStart);
       }
+      // A split BTF's own string section may start without the empty string: a name at offset 0.
+      if (this.base && s.length >= pattern.length - 1 && s.subarray(0, pattern.length - 1).equals(pattern.subarray(1))) {
+        const after = pattern.length - 1;
+        if (s[after] === 0) offs.add(this.strStart);
+        else if (s[after] === 0x5f && essentialLength(this.nameAt(this.strStart, 0)) === essential.length) offs.add(this.strStart);
+      }
       // Split BTF: own types may be named by the base's strings.
       if (this.base) {
         const bs = this.base.strings;

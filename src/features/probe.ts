@@ -34,8 +34,9 @@ function sockhash(what: string): Fd {
 export function hasMapType(type: number): boolean {
   return once(`map:${type}`, () => {
     const special = type === MapType.SOCKHASH || type === MapType.SOCKMAP ? { key_size: 4, value_size: 8 }
-      : type === MapType.RINGBUF ? { key_size: 0, value_size: 0, max_entries: 4096 }
-      : type === MapType.QUEUE || type === MapType.STACK ? { key_size: 0, value_size: 4 }
+      : type === MapType.RINGBUF || type === MapType.USER_RINGBUF ? { key_size: 0, value_size: 0, max_entries: 4096 }
+      : type === MapType.QUEUE || type === MapType.STACK || type === MapType.BLOOM_FILTER ? { key_size: 0, value_size: 4 }
+      : type === MapType.ARENA ? { key_size: 0, value_size: 0, map_flags: 1 << 10 /* BPF_F_MMAPABLE */ }
       : { key_size: 4, value_size: 4 };
     const r = mapCreateTry({ map_type: type, max_entries: 1, ...special, map_name: 'probe' }, `probe map (${enumName(MapType, type)})`);
     r.fd?.close();

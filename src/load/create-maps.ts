@@ -20,6 +20,12 @@ import type { PreparedStructOps } from './struct-ops.js';
 export interface MapLoadOptions {
   /** Reuse maps pinned in this directory under their names; create and pin the missing ones. */
   pinMaps?: string;
+  /**
+   * Where maps with their own pinning are pinned (libbpf's pin_root_path): LIBBPF_PIN_BY_NAME maps
+   * at ROOT/NAME, iproute2's PIN_GLOBAL_NS at ROOT/tc/globals/NAME and PIN_OBJECT_NS at
+   * ROOT/tc/<sha1 of the object>/NAME. Default /sys/fs/bpf.
+   */
+  pinRoot?: string;
   /** Use these maps instead of creating ones of the same name. They stay owned by the caller. */
   maps?: Record<string, BpfMap>;
 }
@@ -134,13 +140,16 @@ export function mapBtfIds(spec: MapSpec): { key: number; value: number } | undef
   return { key: spec.btfKeyTypeId ?? 0, value: spec.btfValueTypeId ?? 0 };
 }
 
+/** Map types a plain one-entry probe cannot create (they need BTF or a kernel type): not probed. */
+const NEEDS_BTF_TO_PROBE: Set<number> = new Set([MapType.STRUCT_OPS, MapType.SK_STORAGE, MapType.INODE_STORAGE, MapType.TASK_STORAGE, MapType.CGRP_STORAGE, MapType.CGROUP_STORAGE, MapType.PERCPU_CGROUP_STORAGE]);
+
 /** An address for an arena nobody mmap()s (see createOne), 4 GiB apart so that none crosses a 4 GiB line. */
 let nextArena = 1n << 44n;
 
 /** Why BPF_MAP_CREATE may have failed, in the terms of the spec. */
 function createHint(spec: MapSpec, attr: MapCreateValues, errno: number): string | undefined {
   if (errno === Errno.EINVAL || errno === Errno.EOPNOTSUPP || errno === Errno.ENOTSUPP) {
-    if (spec.type !== MapType.STRUCT_OPS && spec.type !== MapType.ARENA && !hasMapType(spec.type)) return `this kernel does not have ${enumName(MapType, spec.type)} maps (a one-entry map of that type is refused too)`;
+    if (!NEEDS_BTF_TO_PROBE.has(spec.type) && !hasMapType(spec.type)) return `this kernel does not have ${enumName(MapType, spec.type)} maps (a one-entry map of that type is refused too)`;
     if (!attr.max_entries) return 'max_entries is 0: give the map a size (__uint(max_entries, N)) or set maxEntries before load';
     if ((spec.type === MapType.RINGBUF || spec.type === MapType.USER_RINGBUF) && (attr.key_size || attr.value_size)) return 'ring buffers take no key or value: remove __type(key/value) from the definition';
     if (spec.type === MapType.STRUCT_OPS && (attr.map_flags ?? 0) & MapFlag.LINK) return 'BPF_F_LINK for struct_ops (SEC(".struct_ops.link")) needs Linux 6.4+; use SEC(".struct_ops") on older kernels';
@@ -216,10 +225,11 @@ function fillData(file: string, map: BpfMap, spec: MapSpec, contents: Buffer | u
 function pinPath(spec: MapSpec, options: MapLoadOptions, ctx: MapContext): string | undefined {
   if (spec.kind !== 'map') return undefined;
   if (options.pinMaps) return join(options.pinMaps, spec.name);
+  const root = options.pinRoot ?? DEFAULT_BPFFS;
   switch (spec.pinning) {
-    case 'byName': return join(DEFAULT_BPFFS, spec.name);
-    case 'globalNs': return join(DEFAULT_BPFFS, 'tc', 'globals', spec.name);
-    case 'objectNs': return join(DEFAULT_BPFFS, 'tc', ctx.objectHash?.() ?? 'object', spec.name);
+    case 'byName': return join(root, spec.name);
+    case 'globalNs': return join(root, 'tc', 'globals', spec.name);
+    case 'objectNs': return join(root, 'tc', ctx.objectHash?.() ?? 'object', spec.name);
     default: return undefined;
   }
 }

@@ -22,17 +22,27 @@ export function kernelVersionCode(a: number, b: number, c: number): number {
   return (a << 16) + (b << 8) + Math.min(c, 255);
 }
 
-/** libbpf's get_kernel_version(). */
-export function runningKernelVersion(): number {
-  try {
-    const sig = readFileSync('/proc/version_signature', 'utf8');
-    const m = /^\S+\s+\S+\s+(\d+)\.(\d+)\.(\d+)/.exec(sig);
-    if (m) return kernelVersionCode(Number(m[1]), Number(m[2]), Number(m[3]));
-  } catch { /* not Ubuntu */ }
-  const deb = /Debian (\d+)\.(\d+)\.(\d+)/.exec(version());
+/**
+ * libbpf's get_kernel_version() from what it reads: Ubuntu's /proc/version_signature ("Ubuntu
+ * 5.15.0-91.101-generic 5.15.131" → 5.15.131), Debian's uname -v ("#1 SMP Debian 6.1.123-1" →
+ * 6.1.123), else uname -r ("6.18.44-fc" → 6.18.44). 0 when none parses.
+ */
+export function kernelVersionFrom(uts: { release: string; version: string; signature?: string }): number {
+  const sig = uts.signature ? /^\S+\s+\S+\s+(\d+)\.(\d+)\.(\d+)/.exec(uts.signature) : null;
+  if (sig) return kernelVersionCode(Number(sig[1]), Number(sig[2]), Number(sig[3]));
+  const deb = /Debian (\d+)\.(\d+)\.(\d+)/.exec(uts.version);
   if (deb) return kernelVersionCode(Number(deb[1]), Number(deb[2]), Number(deb[3]));
-  const m = /^(\d+)\.(\d+)\.(\d+)/.exec(release());
+  const m = /^(\d+)\.(\d+)\.(\d+)/.exec(uts.release);
   return m ? kernelVersionCode(Number(m[1]), Number(m[2]), Number(m[3])) : 0;
+}
+
+/** The running kernel's version, as libbpf's LINUX_KERNEL_VERSION and kern_version. */
+export function runningKernelVersion(): number {
+  let signature: string | undefined;
+  try {
+    signature = readFileSync('/proc/version_signature', 'utf8');
+  } catch { /* not Ubuntu */ }
+  return kernelVersionFrom({ release: release(), version: version(), signature });
 }
 
 /** The running kernel's Kconfig text and where it came from, or undefined when there is none. */
