@@ -175,7 +175,9 @@ function loadObjectSteps(spec: ObjectSpec, options: LoadOptions): LoadedObject {
 
   const lookup = (name: string): FunctionSpec | undefined => spec.subprograms.get(name) ?? spec.programs.get(name);
   // Link first (no kernel): what the programs need decides whether BTF is required.
-  const linkedPrograms: { prog: ProgramSpec; linked: LinkedProgram }[] = toLoad.map((prog) => ({ prog, linked: linkFunctions(spec.file, prog, lookup) }));
+  const linkedPrograms: { prog: ProgramSpec; linked: LinkedProgram }[] = toLoad.map((prog) => ({
+    prog, linked: linkFunctions(spec.file, prog, lookup, prog.exceptionCallback ? [prog.exceptionCallback] : []),
+  }));
 
   // The running kernel's BTF, for attach targets, typed ksyms, kfuncs and struct_ops (not btfPath:
   // that one is for CO-RE only, as libbpf's btf_custom_path).

@@ -125,7 +125,10 @@ export function parseObject(buf: Buffer, file: string): ObjectSpec {
     }
   }
   checkReferences(file, maps, programs);
-  if (btf) markHiddenSubprogramsStatic(elf, btf);
+  if (btf) {
+    assignExceptionCallbacks(file, elf, btf, programs, subprograms);
+    markHiddenSubprogramsStatic(elf, btf);
+  }
 
   const kconfigMap = externs.kconfigMap?.name;
   const targets = {
@@ -142,6 +145,37 @@ export function parseObject(buf: Buffer, file: string): ObjectSpec {
   if (ext) distributeBtfExt(elf, ext, functions);
 
   return { file, name, license, kernVersion, maps, programs, subprograms, globals, externs: externs.externs, btf, btfProblems };
+}
+
+/**
+ * libbpf's bpf_prog_assign_exc_cb: a decl tag "exception_callback:NAME" on a program's (global) FUNC
+ * names the subprogram the verifier calls when the program throws; nothing calls it, so the loader
+ * appends it. It must be a global, non-hidden function of .text.
+ */
+function assignExceptionCallbacks(file: string, elf: ElfFile, btf: Btf, programs: Map<string, ProgramSpec>, subprograms: Map<string, FunctionSpec>): void {
+  const PREFIX = 'exception_callback:';
+  const text = elf.section('.text');
+  for (const t of btf.types) {
+    if (t.kind !== BtfKind.DECL_TAG || t.componentIdx !== -1 || !t.name.startsWith(PREFIX)) continue;
+    const fn = btf.type(t.type);
+    if (fn.kind !== BtfKind.FUNC) continue;
+    const prog = programs.get(fn.name);
+    if (!prog) continue;
+    if (fn.linkage !== BtfLinkage.GLOBAL) throw new ObjectError(file, `program ${prog.name}: the exception_callback decl tag is not on the main program (libbpf: "exception_callback:<value> decl tag not applied to the main program")`, { section: '.BTF' });
+    const name = t.name.slice(PREFIX.length);
+    if (!name) throw new ObjectError(file, `program ${prog.name}: its exception_callback decl tag names no function`, { section: '.BTF' });
+    if (prog.exceptionCallback !== undefined) {
+      // Several callbacks: the verifier refuses it; libbpf appends none.
+      prog.exceptionCallback = '';
+      continue;
+    }
+    const sym = elf.symbols.find((s) => s.type === SymbolType.FUNC && s.name === name && text && s.sectionIndex === text.index);
+    if (!subprograms.has(name) || !sym) throw new ObjectError(file, `program ${prog.name}: cannot find its exception callback ${name} (libbpf: "cannot find exception callback")`, { section: '.text' });
+    if (sym.bind === SymbolBind.LOCAL || sym.visibility === SymbolVisibility.HIDDEN || sym.visibility === SymbolVisibility.INTERNAL) {
+      throw new ObjectError(file, `program ${prog.name}: exception callback ${name} must be a global non-hidden function`, { section: '.text' });
+    }
+    prog.exceptionCallback = name;
+  }
 }
 
 /**

@@ -143,6 +143,8 @@ export interface ProgramSpec extends FunctionSpec {
   secFlags: number;
   /** An attach_btf_id (of vmlinux BTF) to use as is instead of resolving `attachTo`. */
   attachBtfId?: number;
+  /** Its exception callback (`__exception_cb(f)`: a BTF decl tag "exception_callback:f"), appended after its subprograms. */
+  exceptionCallback?: string;
   license: string;
   /** Kernel version from the "version" section (kprobes on very old kernels); 0 when absent. */
   kernVersion: number;
