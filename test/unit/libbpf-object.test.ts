@@ -14,6 +14,7 @@ import { effectiveMaxEntries, ringbufSize } from '../../src/load/create-maps.js'
 import { fillKconfig, kernelVersionCode, kernelVersionFrom, parseCInteger } from '../../src/load/kconfig.js';
 import { kallsymsAddresses } from '../../src/load/ksyms.js';
 import { applyExternRelocations, applyMapRelocations, POISON_KFUNC_BASE, POISON_MAP_BASE } from '../../src/object/relocate.js';
+import { linkFunctions } from '../../src/object/link-functions.js';
 import { kernelName } from '../../src/object/names.js';
 import { objectName, parseObject } from '../../src/object/parse.js';
 import type { ObjectSpec } from '../../src/object/spec.js';
@@ -228,6 +229,20 @@ test('autoload and a subset: SEC("?...") is off; LoadOptions.programs must name 
   const so = BpfObject.open(corpus('struct_ops'));
   so.maps.get('corpus_cc')!.autocreate = false;
   assert.throws(() => so.load({ programs: ['cc_ssthresh'] }), /struct_ops program that no created struct_ops map uses/);
+});
+
+test('subprograms are appended depth first, as libbpf\'s reloc_code; an exception callback after them', () => {
+  const call = Buffer.from([0x85, 0x10, 0, 0, 0, 0, 0, 0]);
+  const exit = Buffer.from([0x95, 0, 0, 0, 0, 0, 0, 0]);
+  const fn = (name: string, callees: string[]) => ({
+    name, section: '.text', instructions: Buffer.concat([...callees.map(() => call), exit]),
+    relocations: callees.map((target, insn) => ({ kind: 'call' as const, insn, target, symbol: target })), funcInfo: [], lineInfo: [], coreRelos: [],
+  });
+  const fns = new Map([['a', fn('a', ['b', 'c'])], ['b', fn('b', ['d'])], ['c', fn('c', [])], ['d', fn('d', [])], ['cb', fn('cb', ['c'])]]);
+  const linked = linkFunctions('x.bpf.o', fns.get('a')!, (n) => fns.get(n), ['cb']);
+  assert.equal([...linked.layout], [['a', 0], ['b', 3], ['d', 5], ['c', 6], ['cb', 7]]);
+  // a's first call (insn 0) now reaches b at 3: imm = 3 - 0 - 1.
+  assert.is(linked.insns.readInt32LE(4), 2);
 });
 
 test('split BTF (a module\'s): ids and string offsets continue the base\'s, own types found by name', () => {
