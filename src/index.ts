@@ -43,3 +43,14 @@ export { Fd, closeOnThrow } from './sys/fd.js';
 export { Attr } from './sys/attr.js';
 export { bpfCall, bpfTry, cmdName, type SyscallResult } from './sys/syscall.js';
 export * as abi from './uapi/index.js';
+
+// Maps: typed keys and values from BTF, batch operations (issue 13).
+export { TypedMap } from './maps/typed.js';
+export { BatchCursor, type BatchPage } from './maps/batch.js';
+export type { LookupOptions, WalkOptions, BatchOptions } from './maps/map.js';
+export type { WalkStats } from './maps/walk.js';
+export { codecFor, codecOfShape, type Codec } from './btf/codec.js';
+export { shapeOf, shapeSize, shapeSignature, type Shape, type FieldShape, type RecordShape, type BtfTypes } from './btf/shape.js';
+export { Btf } from './btf/btf.js';
+export { hasMapBatch, mapBatchProbeName, type MapBatchOp } from './features/probe.js';
+

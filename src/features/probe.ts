@@ -230,3 +230,38 @@ function kernelHasType(name: string, kind: number): boolean {
   const btf = kernelBtf(VMLINUX_BTF);
   return btf.idsByEssentialName(name).some((i) => btf.kindOf(i) === kind && btf.type(i).name === name);
 }
+
+// ---- Map batch commands (issue 13, maps) — one append-only block (its imports kept here for the merge) ----
+import { mapBatchTry } from '../sys/commands.js';
+import { Cmd } from '../uapi/enums.js';
+
+/** The four batch operations (BPF_MAP_LOOKUP_BATCH, _LOOKUP_AND_DELETE_BATCH, _UPDATE_BATCH, _DELETE_BATCH). */
+export type MapBatchOp = 'lookup' | 'lookup_and_delete' | 'update' | 'delete';
+
+const BATCH_CMD: Record<MapBatchOp, number> = {
+  lookup: Cmd.MAP_LOOKUP_BATCH, lookup_and_delete: Cmd.MAP_LOOKUP_AND_DELETE_BATCH, update: Cmd.MAP_UPDATE_BATCH, delete: Cmd.MAP_DELETE_BATCH,
+};
+
+/** The overrideProbe() name of a hasMapBatch() answer: "map-batch:<op>:<map type>". */
+export function mapBatchProbeName(op: MapBatchOp, mapType: number): string {
+  return `map-batch:${op}:${mapType}`;
+}
+
+/**
+ * Whether the kernel has batch operation `op` for maps of this type (5.6+ for hash maps, 5.9+ for
+ * arrays; never for some types). Asked once per type with a one-entry map of the same shape and a
+ * batch of zero elements: the kernel says ENOTSUPP for a type without it, EINVAL without the command.
+ * A type that cannot be created that way (map-in-map) answers no: its callers then go element by element.
+ */
+export function hasMapBatch(op: MapBatchOp, shape: { type: number; keySize: number; valueSize: number; flags: number }): boolean {
+  return once(mapBatchProbeName(op, shape.type), () => {
+    const what = `probe map (${enumName(MapType, shape.type)}, batch ${op})`;
+    const made = mapCreateTry({ map_type: shape.type, key_size: shape.keySize, value_size: shape.valueSize, max_entries: 1, map_flags: shape.flags, map_name: 'probe' }, what);
+    if (!made.fd) return false;
+    try {
+      return mapBatchTry(BATCH_CMD[op], { map_fd: made.fd.value, count: 0 }, what).errno === 0;
+    } finally {
+      made.fd.close();
+    }
+  });
+}

@@ -16,6 +16,7 @@ import { kernelBtf, VMLINUX_BTF } from '../btf/lazy.js';
 import { ObjectError, UsageError } from '../errors.js';
 import { hasBpfCookie, hasSyscallWrapper, hasUprobeMultiLink } from '../features/probe.js';
 import type { BpfMap } from '../maps/map.js';
+import { recordObjectMapTypes } from '../maps/map-btf.js';
 import {
   applyCoreRelocations, applyExternRelocations, applyMapRelocations, encodeFuncInfo, encodeLineInfo, explainPoisoned, FUNC_INFO_REC_SIZE, LINE_INFO_REC_SIZE,
   linkFunctions, sanitizeName, SecFlag, sourceFinder, unknownSectionError,
@@ -107,7 +108,10 @@ const LOG_STATS = 4;
 
 export function loadObject(spec: ObjectSpec, options: LoadOptions = {}): LoadedObject {
   // With explain, every bpf() call made while loading is narrated too.
-  return withNarration(options.explain, () => loadObjectSteps(spec, options));
+  const loaded = withNarration(options.explain, () => loadObjectSteps(spec, options));
+  // For map.typed(): each map keeps its key/value types in the object's BTF.
+  recordObjectMapTypes(spec.file, spec.btf, spec.maps, loaded.maps);
+  return loaded;
 }
 
 /** The text of the instruction at slot `insn` (for narrating relocations). */

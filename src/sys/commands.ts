@@ -255,3 +255,18 @@ export function progGetFdByIdTry(id: number, what: string): { fd?: Fd; errno: nu
   const r = bpfTry(Cmd.PROG_GET_FD_BY_ID, new Attr(A.OBJ_ID, { prog_id: id }), what);
   return r.ret < 0 ? { errno: r.errno } : { fd: new Fd(r.ret), errno: 0 };
 }
+
+// ---- Map batch commands (issue 13, maps) — one append-only block ----
+
+export type MapBatchValues = Values<typeof A.MAP_BATCH>;
+
+/**
+ * One BPF_MAP_LOOKUP_BATCH / LOOKUP_AND_DELETE_BATCH / UPDATE_BATCH / DELETE_BATCH call, without
+ * throwing: the kernel reports in `count` how many elements it processed also when it fails (ENOENT
+ * at the end of a walk, the element an update stopped at), so the caller needs both.
+ */
+export function mapBatchTry(cmd: number, v: MapBatchValues, what: string): { count: number; errno: number } {
+  const attr = new Attr(A.MAP_BATCH, v);
+  const r = bpfTry(cmd, attr, what);
+  return { count: attr.get('count'), errno: r.ret < 0 ? r.errno : 0 };
+}

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 export const FIXTURE_DIR = resolve(REPO_ROOT, 'bpf', 'fixtures');
-export const FIXTURES = ['calls', 'core', 'globals', 'legacy_maps', 'maps', 'verifier_reject'] as const;
+export const FIXTURES = ['calls', 'core', 'globals', 'legacy_maps', 'maps', 'typed_maps', 'verifier_reject'] as const;
 export type FixtureName = (typeof FIXTURES)[number];
 
 export function fixturePath(name: FixtureName): string {
