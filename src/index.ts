@@ -54,3 +54,6 @@ export { shapeOf, shapeSize, shapeSignature, type Shape, type FieldShape, type R
 export { Btf } from './btf/btf.js';
 export { hasMapBatch, mapBatchProbeName, type MapBatchOp } from './features/probe.js';
 
+// Generated modules (`sockaccel-ffi gen`): what they import, and the generator itself.
+export { Skeleton, LoadedSkeleton, type SkeletonLayout } from './gen/skeleton.js';
+export { generateModule, type GenOptions } from './gen/typescript.js';

@@ -8,6 +8,7 @@ import { DEFAULT_PIN_DIR, type Stats } from '../accel/types.js';
 import type { TraceLine } from '../trace/trace-pipe.js';
 import { describeError, exitCodeFor, Exit, PRIVILEGE_FIX } from './errors.js';
 import { registerInspect } from './inspect.js';
+import { registerGen } from './gen.js';
 import { registerBench } from './bench.js';
 import { registerAgent } from './agent.js';
 import {
@@ -288,6 +289,8 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
   registerAgent(program, io, setExit);
 
   registerInspect(program, io, setExit);
+
+  registerGen(program, io, setExit);
 
   // Usage errors: one line, with the suggestion (if any) and where to find help on the same line.
   for (const cmd of [program, ...program.commands]) {
