@@ -5,7 +5,9 @@
 //   - the next key is asked for before the current one is handed out, so the common loop that
 //     deletes each key it is given never restarts the walk;
 //   - keys already handed out are remembered and skipped, so a restart (the key after ours was
-//     deleted by someone else) repeats nothing; the restart itself is counted.
+//     deleted by someone else) repeats nothing; the restart itself is counted;
+//   - after a restart the walk goes on from the newest handed-out key still in the map (one of the
+//     last 16), not from the first key, so restarts do not make a walk quadratic.
 // A map that changes so fast that restarts dominate (16 maps' worth of keys met again) ends the walk
 // with a UsageError (BUSY), rather than running forever or stopping silently.
 import { UsageError } from '../errors.js';
@@ -34,17 +36,34 @@ export interface WalkStats {
   skipped: number;
 }
 
+/** Recently handed-out keys kept to resume from after a restart. */
+const HISTORY = 16;
+
 /** Every key once, in the kernel's order; `stats` (if given) counts restarts. */
 export function* walkKeys(map: WalkTarget, stats: WalkStats = { restarts: 0, skipped: 0 }): Generator<Buffer> {
   const seen = INDEXED.has(map.type) ? undefined : new Set<string>();
   // Skipping is the cost of restarts: allow many walks' worth before calling the map too busy.
   const budget = 16 * (map.maxEntries + 16);
   const seenBefore = (key: Buffer | undefined) => !!key && !!seen?.has(key.toString('latin1'));
+  const history: Buffer[] = [];
+  /**
+   * After a restart: the successor of the newest handed-out key that is still there (a hash map has
+   * no rehash, so it comes after everything handed out before it), or, when none of the recent ones
+   * is, the kernel's first key (then walked past what was handed out already).
+   */
+  const resume = (restartedAt: Buffer | undefined): Buffer | undefined => {
+    for (let i = history.length - 1; i >= 0; i--) {
+      const after = mapNextKey(map.fd, history[i], map.keySize, map.what);
+      if (!after) return undefined; // history[i] is there and the last key
+      if (!seenBefore(after)) return after;
+    }
+    return restartedAt;
+  };
   let current = mapNextKey(map.fd, undefined, map.keySize, map.what);
   let restarted = false;
   while (current) {
     if (seenBefore(current)) {
-      // After a restart: walk past what was handed out already.
+      // Walking past what was handed out already, from the kernel's first key.
       if (!restarted) stats.restarts++;
       restarted = true;
       if (++stats.skipped > budget) {
@@ -56,11 +75,21 @@ export function* walkKeys(map: WalkTarget, stats: WalkStats = { restarts: 0, ski
       continue;
     }
     restarted = false;
-    seen?.add(current.toString('latin1'));
     // Ask for the next key while `current` is still there: the consumer may delete it.
-    const next = mapNextKey(map.fd, current, map.keySize, map.what);
-    // A key handed out already means the kernel restarted: `current` was deleted before we got to it.
-    if (!seenBefore(next)) yield current;
+    let next = mapNextKey(map.fd, current, map.keySize, map.what);
+    if (seenBefore(next)) {
+      // A key handed out already: the kernel restarted, `current` was deleted before we asked.
+      stats.restarts++;
+      next = resume(next);
+      if (next && seenBefore(next)) restarted = true;
+    } else {
+      seen?.add(current.toString('latin1'));
+      if (seen) {
+        history.push(current);
+        if (history.length > HISTORY) history.shift();
+      }
+      yield current;
+    }
     current = next;
   }
 }

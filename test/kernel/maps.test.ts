@@ -6,7 +6,9 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { BpfError, BpfMap, BpfObject, MapType, UpdateFlag, UsageError, hasMapBatch, mapBatchProbeName, overrideProbe } from '../../src/index.js';
 import { possibleCpus } from '../../src/sys/cpus.js';
-import { fixture } from './helpers.js';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { REPO, fixture, removePinDir, tempPinDir } from './helpers.js';
 
 const u32 = (n: number) => { const b = Buffer.alloc(4); b.writeUInt32LE(n); return b; };
 const u64 = (n: number | bigint) => { const b = Buffer.alloc(8); b.writeBigUInt64LE(BigInt(n)); return b; };
@@ -147,13 +149,16 @@ walk('a full hash while keys are deleted during the walk: no repeats, no error, 
       for (const k of m.keys(stats)) {
         const key = k.readUInt32LE(0);
         met.push(key);
-        // Every third key: delete it (the consumer deleting as it goes) and another one elsewhere
-        // in the map (someone else deleting meanwhile: the walk's next key may vanish).
+        // Every third key: delete it (the consumer deleting as it goes), the key after it in the
+        // kernel's order (the one a GET_NEXT_KEY walk has in hand: it is then gone when the walk asks
+        // for its successor, and the kernel restarts from the first key), and one elsewhere.
         if (n++ % 3 === 0) {
+          const after = m.nextKey(k);
           m.delete(k);
           deleted.add(key);
-          const other = (key * 7919 + 13) % max;
-          if (m.delete(u32(other))) deleted.add(other);
+          for (const other of [after?.readUInt32LE(0), (key * 7919 + 13) % max]) {
+            if (other !== undefined && m.delete(u32(other))) deleted.add(other);
+          }
         }
       }
       assert.is(new Set(met).size, met.length, `${mode}: no key twice (restarts: ${stats.restarts})`);
@@ -161,10 +166,63 @@ walk('a full hash while keys are deleted during the walk: no repeats, no error, 
       const metSet = new Set(met);
       assert.equal(survivors.filter((i) => !metSet.has(i)), [], `${mode}: every key still there was met`);
       assert.is(m.count(), survivors.length);
+      if (mode === 'fallback') assert.ok(stats.restarts > 0, `the GET_NEXT_KEY walk met restarts (${stats.restarts}) and survived them`);
     } finally {
       m.close();
     }
   });
+});
+
+// A second process churns (deletes and re-adds) half the keys of a full hash while we walk it.
+const CHURN = `
+import { BpfMap } from ${JSON.stringify(join(REPO, 'dist', 'src', 'index.js'))};
+const m = BpfMap.fromPin(process.argv[1]);
+const half = Number(process.argv[2]);
+const key = Buffer.alloc(4), value = Buffer.alloc(8);
+const end = Date.now() + 20000;
+let ops = 0;
+process.stdout.write('ready\\n');
+while (Date.now() < end) {
+  const k = (ops * 7919) % half;
+  key.writeUInt32LE(k);
+  m.delete(key);
+  try { m.update(key, value); } catch {}
+  ops++;
+}
+`;
+
+walk('a full hash while another process deletes and re-adds keys: every untouched key once, no repeats, no error', async () => {
+  const max = 2000;
+  const half = 1000;
+  const dir = tempPinDir('walk');
+  const m = hashOf(max);
+  const pin = `${dir}/churn`;
+  m.pin(pin);
+  const child = spawn(process.execPath, ['--input-type=module', '-e', CHURN, pin, String(half)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    m.updateBatch(Array.from({ length: max }, (_, i) => [u32(i), u64(i)] as const));
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.once('data', () => resolve());
+      child.once('exit', (code) => reject(new Error(`the churning child exited (${code}) before it started`)));
+    });
+    let walks = 0;
+    bothWays(MapType.HASH, (mode) => {
+      for (let round = 0; round < 15; round++, walks++) {
+        const stats = { restarts: 0, skipped: 0 };
+        const keys = [...m.keys(stats)].map((k) => k.readUInt32LE(0));
+        assert.is(new Set(keys).size, keys.length, `${mode}: no key twice (round ${round}, ${stats.restarts} restarts)`);
+        const met = new Set(keys);
+        const missing = [...Array(max - half).keys()].map((i) => i + half).filter((k) => !met.has(k));
+        assert.equal(missing, [], `${mode}: every key the other process never touches is met (round ${round})`);
+      }
+    });
+    assert.is(child.exitCode, null, 'the churn ran during all the walks');
+    assert.is(walks, 30);
+  } finally {
+    child.kill();
+    m.close();
+    removePinDir(dir);
+  }
 });
 
 const obj = suite('maps: lookup-and-delete, F_LOCK, per-CPU, typed (typed_maps.bpf.o)');
