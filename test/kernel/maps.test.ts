@@ -4,7 +4,7 @@
 // hash while its keys are deleted, and typed maps (map.typed()) reading what a program wrote.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { BpfError, BpfMap, BpfObject, MapType, UpdateFlag, UsageError, hasMapBatch, mapBatchProbeName, overrideProbe } from '../../src/index.js';
+import { BpfError, BpfMap, BpfObject, MapType, UpdateFlag, UsageError, hasMapBatch, mapBatchProbeName, overrideProbe, withNarration } from '../../src/index.js';
 import { possibleCpus } from '../../src/sys/cpus.js';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
@@ -66,6 +66,24 @@ batch('updateBatch, entries, lookupBatch pages, deleteBatch, drain: same results
       m.close();
     }
   });
+});
+
+batch('entries() of 1000 elements: one BPF_MAP_LOOKUP_BATCH by batch, 2N+1 syscalls element by element (counted)', () => {
+  const m = hashOf(1000);
+  try {
+    m.updateBatch(Array.from({ length: 1000 }, (_, i) => [u32(i), u64(i)] as const));
+    const calls: Record<string, number> = {};
+    bothWays(MapType.HASH, (mode) => {
+      hasMapBatch('lookup', m); // the probe, once per process, is not the walk's cost
+      const lines: string[] = [];
+      const n = withNarration((l) => lines.push(l), () => [...m.entries()].length);
+      assert.is(n, 1000, mode);
+      calls[mode] = lines.filter((l) => /\[map test_batch/.test(l)).length;
+    });
+    assert.equal(calls, { batch: 1, fallback: 2001 });
+  } finally {
+    m.close();
+  }
 });
 
 batch('an update batch refused mid-way names the element; those before it are written', () => {
