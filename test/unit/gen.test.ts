@@ -4,10 +4,10 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { BpfObject, Skeleton, UsageError, generateModule } from '../../src/index.js';
+import { BpfObject, ObjectError, Skeleton, UsageError, generateModule } from '../../src/index.js';
 import { fixturePath, REPO_ROOT } from './fixtures.js';
 
 const CLI = resolve(REPO_ROOT, 'dist', 'src', 'cli', 'main.js');
@@ -122,6 +122,39 @@ gen('the committed test/kernel/generated/typed_maps.ts is what gen writes today'
   const fresh = generateModule(spec, fixturePath('typed_maps'), { importFrom: '../../../src/index.js', objectPath: '../../../../bpf/fixtures/typed_maps.bpf.o' });
   const committed = readFileSync(resolve(REPO_ROOT, 'test', 'kernel', 'generated', 'typed_maps.ts'), 'utf8');
   assert.fixture(committed, fresh, 'regenerate: node dist/src/cli/main.js gen bpf/fixtures/typed_maps.bpf.o -o test/kernel/generated/typed_maps.ts --import ../../../src/index.js --object-path ../../../../bpf/fixtures/typed_maps.bpf.o');
+});
+
+gen('every committed object (shipped, fixtures, corpus) gives a module that tsc --strict accepts', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gen-all-'));
+  try {
+    const files: string[] = [];
+    for (const sub of ['bpf', 'bpf/fixtures', 'bpf/corpus']) {
+      for (const name of readdirSync(resolve(REPO_ROOT, sub)).filter((n) => n.endsWith('.bpf.o'))) {
+        const path = resolve(REPO_ROOT, sub, name);
+        let spec;
+        try {
+          spec = BpfObject.open(path).spec;
+        } catch (e) {
+          if (e instanceof ObjectError) continue; // objects made to be refused
+          throw e;
+        }
+        if (!spec.btf) continue;
+        const out = `${sub.replace(/\//g, '_')}_${name.replace(/\.bpf\.o$/, '')}.ts`;
+        writeFileSync(join(dir, out), generateModule(spec, path, { importFrom: LIB, objectPath: path }));
+        files.push(out);
+      }
+    }
+    assert.ok(files.length >= 40, `modules for the corpus (${files.length})`);
+    writeFileSync(join(dir, 'package.json'), JSON.stringify({ type: 'module' }));
+    writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({
+      compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noEmit: true, skipLibCheck: true, types: ['node'], typeRoots: [resolve(REPO_ROOT, 'node_modules', '@types')] },
+      files,
+    }));
+    const tsc = spawnSync(process.execPath, [TSC, '-p', join(dir, 'tsconfig.json')], { encoding: 'utf8', cwd: dir });
+    assert.is(tsc.status, 0, `tsc: ${tsc.stdout}${tsc.stderr}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 gen.run();
