@@ -17,7 +17,7 @@ function elemIterLoads(): string | undefined {
     loadFixture('attach_iter.bpf.o', ['dump_elem']).close();
     return undefined;
   } catch (e) {
-    return `this kernel refuses iter/bpf_map_elem programs at load: ${(e as Error).message.split(' — ')[0]}`;
+    return `this kernel refuses iter/bpf_map_elem programs at load: ${(e as Error).message.split(' — ')[0]}; run in the VMs (npm run test:vm -- 6.12 --only kernel/attach-iter)`;
   }
 }
 const elemTest = skipIf(t, elemIterLoads());

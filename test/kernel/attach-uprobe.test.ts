@@ -145,8 +145,8 @@ test('a pinned uprobe link keeps counting without us; fromPin opens it (as a Upr
     assert.is(f.get('entry_calls'), 2, 'pinned: still attached');
     const again = BpfLink.fromPin(`${dir}/up`);
     assert.instance(again, kernelAtLeast(6, 6) ? UprobeLink : PerfEventLink, `got ${again.constructor.name} (the kernel names the kind of a perf-event link from 6.6)`);
-    again.close();
     rmSync(`${dir}/up`);
+    again.close(); // the fd last: its release is synchronous, the pin's goes through the kernel's workqueue (bpf_link_put)
     await runTarget(scope, [2, 0, 0], () => {});
     assert.is(f.get('entry_calls'), 2, 'unpinned and closed: gone');
   } finally {
