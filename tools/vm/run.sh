@@ -11,7 +11,7 @@
 #
 # - fetches the newest linux-image-6.1.0-*-amd64 / linux-image-6.12.*-amd64 with `apt-get download`
 #   into .cache/vm (ignored by git), and busybox-static / qemu-system-x86 with apt if missing;
-# - builds a small initramfs: busybox + the kernel's own virtio/9p/overlay/veth modules (insmod in
+# - builds a small initramfs: busybox + the kernel's own virtio/9p/overlay/veth/sch_ingress/cls_bpf modules (insmod in
 #   dependency order, from each module's modinfo "depends");
 # - the guest mounts this machine's / read-only over 9p, overlays a tmpfs, mounts proc, sys, bpffs,
 #   cgroup2, tracefs, brings lo up and runs tools/vm/guest.sh (the selected suites, node from the host);
@@ -119,7 +119,7 @@ resolve_modules() {
   for m in "$@"; do visit "$m"; done
   printf '%s\n' "${order[@]}"
 }
-MODULES=(virtio_pci virtio_console 9pnet_virtio 9p overlay veth)
+MODULES=(virtio_pci virtio_console 9pnet_virtio 9p overlay veth sch_ingress cls_bpf)
 # Per run ($$): two runs at once (other checkouts sharing this cache) must not rewrite each other's
 # initramfs or console log.
 RUN_ID=$KVER.$$
