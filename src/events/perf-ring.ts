@@ -6,8 +6,8 @@
 // then the data the program gave bpf_perf_event_output, padded so the record is 8-aligned; the
 // padding is skipped, not cleared) and PERF_RECORD_LOST (u64 id, u64 count of samples dropped
 // because the ring was full).
-// Order: load data_head (acquire), read records up to it, store data_tail (release) after each one
-// is consumed. Pure: no syscalls (the memory can be a fake, for tests).
+// Order: load data_head (acquire), read records up to it, store data_tail (release) once they are
+// consumed (once per batch). Pure: no syscalls (the memory can be a fake, for tests).
 import { PERF_EVENT_HEADER, PERF_EVENT_MMAP_PAGE, PerfRecordType } from '../uapi/perf.js';
 import { SharedPosition } from './position.js';
 import type { RecordSource } from './record-source.js';
@@ -38,6 +38,11 @@ export class PerfRing implements RecordSource {
   #tailPos: number;
   #headPos: number;
   #at: number;
+  /** data_tail as last stored for the kernel. */
+  #committed: number;
+  /** copyOut: stop before a LOST record, so 'lost' is reported after the samples that preceded it. */
+  #stopBeforeLost = false;
+  readonly #marks: number[] = [];
   #scratch = Buffer.alloc(256);
   bytes: Buffer;
   offset = 0;
@@ -61,6 +66,7 @@ export class PerfRing implements RecordSource {
     this.bytes = memory.data;
     this.#tailPos = this.#tail.load();
     this.#headPos = this.#tailPos;
+    this.#committed = this.#tailPos;
     this.#at = this.#tailPos % size;
   }
 
@@ -104,25 +110,60 @@ export class PerfRing implements RecordSource {
         return true;
       }
       if (type === PerfRecordType.LOST && size >= LOST_COUNT + 8) {
+        if (this.#stopBeforeLost) return false;
         const count = Number(record.readBigUInt64LE(base + LOST_COUNT));
         this.lost += count;
-        this.#consume(size);
+        this.#step(size);
         this.onLost?.(count);
         continue;
       }
       this.skipped++;
-      this.#consume(size);
+      this.#step(size);
     }
   }
 
   advance(): void {
-    this.#consume(this.#recordSize);
+    this.#step(this.#recordSize);
     this.#recordSize = 0;
   }
 
-  #consume(size: number): void {
+  /** Store data_tail (release): the kernel may reuse the space of what we stepped past. */
+  commit(): void {
+    if (this.#tailPos !== this.#committed) {
+      this.#tail.store(this.#tailPos);
+      this.#committed = this.#tailPos;
+    }
+  }
+
+  copyOut(max: number, out: Buffer[]): number {
+    const from = this.#at;
+    const start = this.#tailPos;
+    const marks = this.#marks;
+    let n = 0;
+    while (n < max) {
+      this.#stopBeforeLost = n > 0;
+      if (!this.peek()) break;
+      marks.push(this.#tailPos - start + RAW_DATA, this.length);
+      this.advance();
+      n++;
+    }
+    this.#stopBeforeLost = false;
+    if (n > 0) {
+      // The samples' span, in one copy (in two pieces when it runs past the end of the ring).
+      const span = this.#tailPos - start;
+      const copy = Buffer.allocUnsafe(span);
+      const first = Math.min(span, this.size - from);
+      this.#data.copy(copy, 0, from, from + first);
+      if (first < span) this.#data.copy(copy, first, 0, span - first);
+      for (let i = 0; i < marks.length; i += 2) out.push(copy.subarray(marks[i]!, marks[i]! + marks[i + 1]!));
+      marks.length = 0;
+    }
+    this.commit();
+    return n;
+  }
+
+  #step(size: number): void {
     this.#tailPos += size;
     this.#at = (this.#at + size) & this.#mask;
-    this.#tail.store(this.#tailPos);
   }
 }

@@ -49,6 +49,9 @@ interface Ring extends ReaderRing {
   scheduled: boolean;
   /** The fd reported EPOLLERR/EPOLLHUP: it will never have more data. */
   ended: boolean;
+  /** Copy mode: records copied out of the ring (a batch at a time) and not handed out yet. */
+  copies: Buffer[];
+  nextCopy: number;
 }
 
 const DONE = { done: true, value: undefined } as const;
@@ -64,6 +67,8 @@ export abstract class EventReader<Item, Callback extends (...args: any[]) => voi
   #flowing = false;
   #paused = false;
   #iterating = false;
+  /** Bumped when 'data' listeners come or go: a drain hands records straight to the ones it saw. */
+  #listenerVersion = 0;
   #waiter: { resolve: () => void; reject: (e: Error) => void } | undefined;
   #received = 0;
   #wakeups = 0;
@@ -78,10 +83,13 @@ export abstract class EventReader<Item, Callback extends (...args: any[]) => voi
       if (event !== 'data') return;
       if (this.#iterating) throw new UsageError('BUSY', `${this.what}: an async iterator is reading it; use one way of reading at a time`);
       this.#checkOpen();
+      this.#listenerVersion++;
       if (!this.#flowing) queueMicrotask(() => this.#startFlowing());
     });
     this.on('removeListener', (event: string | symbol) => {
-      if (event === 'data' && this.listenerCount('data') === 0) this.#flowing = false;
+      if (event !== 'data') return;
+      this.#listenerVersion++;
+      if (this.listenerCount('data') === 0) this.#flowing = false;
     });
   }
 
@@ -89,7 +97,7 @@ export abstract class EventReader<Item, Callback extends (...args: any[]) => voi
   protected watch(rings: readonly ReaderRing[]): void {
     const poller = sharedPoller();
     for (const r of rings) {
-      const ring: Ring = { ...r, token: 0, scheduled: false, ended: false };
+      const ring: Ring = { ...r, token: 0, scheduled: false, ended: false, copies: [], nextCopy: 0 };
       ring.token = poller.register({
         fd: r.fd,
         what: r.what,
@@ -102,7 +110,7 @@ export abstract class EventReader<Item, Callback extends (...args: any[]) => voi
 
   /** What the iterator yields for a record of `ring`. */
   protected abstract item(data: Buffer, ring: ReaderRing): Item;
-  /** Emit 'data' for a record of `ring` (and call consume()'s callback the same way). */
+  /** Hand a record of `ring` to a 'data' listener or consume()'s callback. */
   protected abstract deliver(data: Buffer, ring: ReaderRing, to: Callback): void;
   /** Unmap, close fds, undo map entries. Called once, by close(). */
   protected abstract release(): void;
@@ -124,12 +132,55 @@ export abstract class EventReader<Item, Callback extends (...args: any[]) => voi
     if (this.#closed) throw new UsageError('CLOSED', `${this.what} was used after close()`, { hint: 'open a new reader on the map' });
   }
 
-  #take(source: RecordSource): Buffer {
-    const { bytes, offset, length } = source;
-    if (!this.#copy) return bytes.subarray(offset, offset + length);
-    const out = Buffer.allocUnsafe(length);
-    bytes.copy(out, 0, offset, offset + length);
-    return out;
+  /** Copy mode: the next record of `ring`, from its batch of copies (refilled with up to `max`). */
+  #nextCopy(ring: Ring, max: number): Buffer | undefined {
+    if (ring.nextCopy === ring.copies.length) {
+      ring.copies.length = 0;
+      ring.nextCopy = 0;
+      if (ring.source.copyOut(max, ring.copies) === 0) return undefined;
+    }
+    return ring.copies[ring.nextCopy++];
+  }
+
+  #hasRecord(ring: Ring): boolean {
+    return ring.nextCopy < ring.copies.length || ring.source.peek();
+  }
+
+  /**
+   * Hand up to `max` records of `ring` to `to`; stops early when `more()` turns false. Copies are
+   * taken out (and the ring space given back) a batch at a time; a view's record stays in the ring
+   * until the kernel is told, after the batch. Returns how many.
+   */
+  #handOut(ring: Ring, max: number, to: Callback, more: () => boolean): number {
+    let n = 0;
+    if (this.#copy) {
+      while (n < max) {
+        const data = this.#nextCopy(ring, Math.min(max - n, this.#batch));
+        if (!data) break;
+        n++;
+        this.#received++;
+        this.deliver(data, ring, to);
+        if (!more()) break;
+      }
+      return n;
+    }
+    const source = ring.source;
+    try {
+      while (n < max && source.peek()) {
+        const data = source.bytes.subarray(source.offset, source.offset + source.length);
+        n++;
+        this.#received++;
+        try {
+          this.deliver(data, ring, to);
+        } finally {
+          source.advance();
+        }
+        if (!more()) break;
+      }
+    } finally {
+      if (!this.#closed) source.commit();
+    }
+    return n;
   }
 
   // --- flowing ('data' listeners) ---
@@ -138,6 +189,10 @@ export abstract class EventReader<Item, Callback extends (...args: any[]) => voi
     if (this.#closed || this.#flowing || this.listenerCount('data') === 0) return;
     this.#flowing = true;
     if (!this.#paused) for (const ring of this.#rings) this.#schedule(ring);
+  }
+
+  #canFlow(): boolean {
+    return !this.#closed && !this.#paused && this.#flowing;
   }
 
   /** Stop handing out records after the current one, until resume(). */
@@ -160,49 +215,31 @@ export abstract class EventReader<Item, Callback extends (...args: any[]) => voi
     setImmediate(() => this.#drain(ring));
   }
 
-  #drain(ring: Ring): void {
-    ring.scheduled = false;
-    const flowing = () => !this.#closed && !this.#paused && this.#flowing;
-    if (!flowing()) return;
-    const n = this.#handOut(ring, this.#batch, this.#emitData, flowing);
-    if (!flowing()) return;
-    // A full batch: more may be waiting, but other work gets its turn first.
-    if (n === this.#batch) this.#schedule(ring);
-    else this.#arm(ring);
-  }
-
   readonly #emitData = ((...args: unknown[]) => { this.emit('data', ...args); }) as Callback;
 
-  /**
-   * Hand up to `max` records of `ring` to `to`, each consumed only once `to` has returned (so a view
-   * stays valid during the call); stops early when `more()` turns false. Returns how many.
-   */
-  #handOut(ring: Ring, max: number, to: Callback, more: () => boolean): number {
-    const source = ring.source;
-    let n = 0;
-    while (n < max && source.peek()) {
-      const data = this.#take(source);
-      n++;
-      this.#received++;
-      try {
-        this.deliver(data, ring, to);
-      } finally {
-        if (!this.#closed) source.advance();
-      }
-      if (!more()) break;
-    }
-    return n;
+  #drain(ring: Ring): void {
+    ring.scheduled = false;
+    if (!this.#canFlow()) return;
+    // The listeners of this moment, called directly (no emit() per record) until they change.
+    const version = this.#listenerVersion;
+    const listeners = this.rawListeners('data') as Callback[];
+    const sink = listeners.length === 1 ? listeners[0]! : this.#emitData;
+    const n = this.#handOut(ring, this.#batch, sink, () => this.#canFlow() && this.#listenerVersion === version);
+    if (!this.#canFlow()) return;
+    // A full batch: more may be waiting, but other work gets its turn first.
+    if (n === this.#batch || this.#listenerVersion !== version) this.#schedule(ring);
+    else this.#arm(ring);
   }
 
   /**
    * Ask to hear of more data on `ring`. Then look once more: a record that landed between the last
    * look and arming may not raise a fresh wake-up (a perf ring's wake-up state is consumed by the
-   * arming poll itself).
+   * arming poll itself). True when there is a record now.
    */
   #arm(ring: Ring): boolean {
     if (ring.ended) return false;
     sharedPoller().arm(ring.token);
-    if (!ring.source.peek()) return false;
+    if (!this.#hasRecord(ring)) return false;
     if (this.#flowing) this.#schedule(ring);
     return true;
   }
@@ -253,70 +290,73 @@ export abstract class EventReader<Item, Callback extends (...args: any[]) => voi
     if (this.#iterating) throw new UsageError('BUSY', `${this.what} already has an async iterator; use one at a time`);
     if (this.listenerCount('data') > 0) throw new UsageError('BUSY', `${this.what} has 'data' listeners; use one way of reading at a time`);
     this.#iterating = true;
-    // Copies: a batch is read (and its ring space given back) at once. Views: one record at a
-    // time, consumed when the next one is asked for.
-    const queue: Item[] = [];
-    let head = 0;
-    let held: RecordSource | undefined;
-    let next = 0;
-    const fill = (): boolean => {
-      const rings = this.#rings;
-      const share = Math.max(1, Math.ceil(this.#batch / rings.length));
+    const rings = this.#rings;
+    // Views: the record handed out last, stepped past (and the kernel told) when the next is asked for.
+    let held: Ring | undefined;
+    let turn = 0;
+    const take = (): Item | undefined => {
       for (let k = 0; k < rings.length; k++) {
-        const ring = rings[(next + k) % rings.length]!;
-        const source = ring.source;
-        if (!this.#copy) {
-          if (!source.peek()) continue;
-          next = (next + k + 1) % rings.length;
-          held = source;
-          this.#received++;
-          queue.push(this.item(this.#take(source), ring));
-          return true;
+        const ring = rings[(turn + k) % rings.length]!;
+        let data: Buffer | undefined;
+        if (this.#copy) data = this.#nextCopy(ring, this.#batch);
+        else if (ring.source.peek()) {
+          const source = ring.source;
+          data = source.bytes.subarray(source.offset, source.offset + source.length);
+          held = ring;
         }
-        for (let taken = 0; taken < share && source.peek(); taken++) {
-          queue.push(this.item(this.#take(source), ring));
-          source.advance();
+        if (data) {
+          turn = (turn + k + 1) % rings.length;
           this.#received++;
+          return this.item(data, ring);
         }
       }
-      next = (next + 1) % rings.length;
-      return queue.length > head;
+      return undefined;
     };
     const readable = (): Promise<void> => new Promise<void>((resolve, reject) => {
       this.#waiter = { resolve, reject };
-      for (const ring of this.#rings) {
-        if (this.#arm(ring)) {
-          this.#waiter = undefined;
-          resolve();
-          return;
-        }
-      }
-      if (this.#rings.every((r) => r.ended)) {
+      if (rings.some((ring) => this.#arm(ring)) || rings.every((r) => r.ended)) {
         this.#waiter = undefined;
         resolve();
       }
     });
+    const wait = async (): Promise<IteratorResult<Item>> => {
+      for (;;) {
+        if (this.#closed) return DONE;
+        const value = take();
+        if (value !== undefined) return { done: false, value };
+        if (rings.every((r) => r.ended)) {
+          this.close();
+          return DONE;
+        }
+        await readable();
+        sinceYield = 0;
+      }
+    };
+    // Records that are there are handed out as already-resolved promises, and a for-await loop on
+    // those runs as microtasks, which never let timers or I/O in: every `batch` records, the next
+    // one waits for a turn of the event loop (setImmediate).
+    let sinceYield = 0;
+    const afterATurn = (): Promise<IteratorResult<Item>> => new Promise((resolve, reject) => {
+      setImmediate(() => {
+        sinceYield = 0;
+        iterator.next().then(resolve, reject);
+      });
+    });
     const iterator: AsyncIterableIterator<Item> = {
-      next: async (): Promise<IteratorResult<Item>> => {
+      next: (): Promise<IteratorResult<Item>> => {
+        if (sinceYield >= this.#batch) return afterATurn();
+        sinceYield++;
         if (held) {
-          const h = held;
+          const source = held.source;
           held = undefined;
-          if (!this.#closed) h.advance();
-        }
-        for (;;) {
-          if (this.#closed) return DONE;
-          if (head < queue.length) {
-            const value = queue[head++]!;
-            if (head === queue.length) { queue.length = 0; head = 0; }
-            return { done: false, value };
+          if (!this.#closed) {
+            source.advance();
+            source.commit();
           }
-          if (fill()) continue;
-          if (this.#rings.every((r) => r.ended)) {
-            this.close();
-            return DONE;
-          }
-          await readable();
         }
+        if (this.#closed) return Promise.resolve(DONE);
+        const value = take();
+        return value !== undefined ? Promise.resolve({ done: false, value }) : wait();
       },
       return: async (): Promise<IteratorResult<Item>> => {
         this.close();
@@ -346,7 +386,10 @@ export abstract class EventReader<Item, Callback extends (...args: any[]) => voi
     this.#closed = true;
     this.#flowing = false;
     const poller = sharedPoller();
-    for (const ring of this.#rings) poller.unregister(ring.token);
+    for (const ring of this.#rings) {
+      poller.unregister(ring.token);
+      ring.copies.length = 0;
+    }
     try {
       this.release();
     } finally {

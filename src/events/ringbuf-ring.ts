@@ -4,8 +4,8 @@
 // and DISCARD bits, u32 page offset), then the data, padded to 8 bytes.
 // Order of operations, as the kernel's producer expects: load the producer position (acquire), then
 // the record's header (acquire: the kernel publishes it with a release when the record is submitted
-// or discarded), read the data, and only then store the new consumer position (release) — from that
-// moment the kernel may overwrite the record. Pure: no syscalls (the memory can be a fake, for tests).
+// or discarded), read the data, and only then store the new consumer position (release; once per
+// batch of records) — from that moment the kernel may overwrite them. Pure: no syscalls (the memory can be a fake, for tests).
 import { RingbufHeader } from '../uapi/ringbuf.js';
 import { SharedPosition } from './position.js';
 import type { RecordSource } from './record-source.js';
@@ -35,6 +35,10 @@ export class RingBufferRing implements RecordSource {
   #cons: number;
   #prod: number;
   #at: number;
+  /** The consumer position last stored for the kernel. */
+  #committed: number;
+  /** copyOut's (offset, length) pairs, reused. */
+  readonly #marks: number[] = [];
   /** The record peek() found: its data in `bytes`, and its padded size. */
   offset = 0;
   length = 0;
@@ -55,6 +59,7 @@ export class RingBufferRing implements RecordSource {
     this.#words = new Int32Array(memory.data.buffer, memory.data.byteOffset, memory.data.length >>> 2);
     this.#cons = this.#consumer.load();
     this.#prod = this.#cons;
+    this.#committed = this.#cons;
     this.#at = this.#cons % size;
   }
 
@@ -66,7 +71,7 @@ export class RingBufferRing implements RecordSource {
   /**
    * Find the next record to read: true with `offset`/`length` set, false when the ring is empty or
    * its next record is still being written (BUSY: records are read in order, so we stop there).
-   * Discarded records on the way are consumed and counted.
+   * Discarded records on the way are stepped past and counted.
    */
   peek(): boolean {
     for (;;) {
@@ -80,7 +85,7 @@ export class RingBufferRing implements RecordSource {
       const padded = (length + HDR_SZ + 7) & ~7;
       if (header & DISCARD_BIT) {
         this.discarded++;
-        this.#consume(padded);
+        this.#step(padded);
         continue;
       }
       this.offset = this.#at + HDR_SZ;
@@ -90,15 +95,44 @@ export class RingBufferRing implements RecordSource {
     }
   }
 
-  /** Consume the record peek() found (the kernel may reuse its space from now on). */
+  /** Step past the record peek() found. */
   advance(): void {
-    this.#consume(this.#padded);
+    this.#step(this.#padded);
     this.#padded = 0;
   }
 
-  #consume(padded: number): void {
+  /** Publish the consumer position (release): the kernel may reuse the space of what we stepped past. */
+  commit(): void {
+    if (this.#cons !== this.#committed) {
+      this.#consumer.store(this.#cons);
+      this.#committed = this.#cons;
+    }
+  }
+
+  copyOut(max: number, out: Buffer[]): number {
+    const from = this.#at;
+    const start = this.#cons;
+    const marks = this.#marks;
+    let n = 0;
+    while (n < max && this.peek()) {
+      marks.push(this.#cons - start + HDR_SZ, this.length);
+      this.advance();
+      n++;
+    }
+    const span = this.#cons - start;
+    if (n > 0) {
+      // One copy of the whole span: contiguous, since the data is mapped twice.
+      const copy = Buffer.allocUnsafe(span);
+      this.bytes.copy(copy, 0, from, from + span);
+      for (let i = 0; i < marks.length; i += 2) out.push(copy.subarray(marks[i]!, marks[i]! + marks[i + 1]!));
+      marks.length = 0;
+    }
+    this.commit();
+    return n;
+  }
+
+  #step(padded: number): void {
     this.#cons += padded;
     this.#at = (this.#at + padded) & this.#mask;
-    this.#consumer.store(this.#cons);
   }
 }

@@ -161,6 +161,22 @@ t("on('data'): up to `batch` records per turn of the event loop, then other work
   }
 }));
 
+t('for await does not starve the event loop: with records always there, timers still run every `batch` records', withEvents({ ringSize: 1 << 20 }, async (ev) => {
+  const reader = new RingBufferReader(ev.ring, { batch: 256 });
+  ev.run('ring_output', { count: 5000, size: 64 });
+  let n = 0;
+  let immediateAt = -1;
+  let timerAt = -1;
+  setTimeout(() => { timerAt = n; }, 0);
+  for await (const data of reader) {
+    assert.is(checkRecord(data, 64).seq, n);
+    if (++n === 1) setImmediate(() => { immediateAt = n; });
+    if (n === 5000) break;
+  }
+  assert.ok(immediateAt > 0 && immediateAt <= 257, `a setImmediate ran after ${immediateAt} records (batch 256)`);
+  assert.ok(timerAt >= 0 && timerAt < 5000, `a timer ran after ${timerAt} records`);
+}));
+
 t('back-pressure: an iterator that is not pulled reads nothing; the ring fills and the producer drops, counted by the program', withEvents({ ringSize: 4096 }, async (ev) => {
   const reader = new RingBufferReader(ev.ring);
   try {

@@ -81,6 +81,7 @@ function readAll(ring: RingBufferRing): Buffer[] {
     out.push(Buffer.from(ring.bytes.subarray(ring.offset, ring.offset + ring.length)));
     ring.advance();
   }
+  ring.commit();
   return out;
 }
 
@@ -108,6 +109,7 @@ test('ring buffer: a BUSY record stops reading (in order), even with committed r
   const ring = fake.ring();
   assert.equal(readAll(ring).map((b) => b.length), [10]);
   const stoppedAt = fake.cons;
+  assert.is(stoppedAt, 24, 'stepped past the first record only');
   assert.is(ring.peek(), false, 'still busy');
   fake.commit(busy, payload(1, 20));
   assert.equal(readAll(ring).map((b) => b.length), [20, 30, 40]);
@@ -147,6 +149,34 @@ test('ring buffer: positions past 2^32 stay exact (the consumer position is stor
   assert.equal(readAll(ring).map((b, i) => b.equals(payload(i, 24))), Array(20).fill(true));
   assert.is(fake.cons, start + 20 * 32);
   assert.is(fake.consumer.readUInt32LE(4), 1, 'high half written');
+});
+
+test('ring buffer: copyOut() takes a batch in one copy, each record its own Buffer over it, skips discarded ones, and commits', () => {
+  const fake = new FakeRingbuf(4096);
+  const ring = fake.ring();
+  let seq = 0;
+  let discards = 0;
+  for (let round = 0; round < 50; round++) {
+    const want: Buffer[] = [];
+    for (let k = 0; k < 5; k++, seq++) {
+      const p = payload(seq, 1 + ((seq * 211) % 600));
+      const discard = seq % 7 === 6;
+      fake.output(p, discard);
+      if (discard) discards++;
+      else want.push(p);
+    }
+    const first: Buffer[] = [];
+    assert.is(ring.copyOut(3, first), first.length);
+    assert.ok(first.length <= 3);
+    assert.ok(first.every((b) => b.buffer === first[0]!.buffer), 'one allocation for the batch');
+    const rest: Buffer[] = [];
+    ring.copyOut(100, rest);
+    assert.is(fake.cons, fake.prod, 'committed');
+    // Copies: the ring being overwritten does not change them.
+    fake.data.fill(0xee);
+    assert.equal([...first, ...rest], want, `round ${round}`);
+  }
+  assert.is(ring.discarded, discards);
 });
 
 test('ring buffer: sizes that are not a power of 2 or data not mapped twice are refused', () => {
@@ -222,6 +252,8 @@ test('perf ring: raw samples in order (padded to keep records 8-aligned), LOST c
     got.push(Buffer.from(ring.bytes.subarray(ring.offset, ring.offset + ring.length)));
     ring.advance();
   }
+  assert.is(fake.tail, 0, 'the kernel is told only on commit()');
+  ring.commit();
   assert.equal(got.map((b) => b.length), [20, 28, 4]);
   assert.equal(got[0], payload(0, 20));
   assert.equal(got[1]!.subarray(0, 21), payload(1, 21));
@@ -249,6 +281,35 @@ test('perf ring: a record split by the end of the ring is put together', () => {
   }
   assert.is(read, seq);
   assert.ok(fake.head > 20 * 4096);
+});
+
+test('perf ring: copyOut() across the end of the ring, and a LOST record reported after the samples before it', () => {
+  const fake = new FakePerf(4096);
+  const ring = new PerfRing({ meta: fake.meta, data: fake.data });
+  const events: string[] = [];
+  ring.onLost = (n) => events.push(`lost ${n}`);
+  let seq = 0;
+  let read = 0;
+  for (let round = 0; round < 60; round++) {
+    fake.sample(payload(seq, 100 + seq++));
+    fake.sample(payload(seq, 100 + seq++));
+    if (round % 10 === 3) fake.lost(round);
+    fake.sample(payload(seq, 100 + seq++));
+    fake.publish();
+    for (let out: Buffer[] = []; ring.copyOut(1000, out) > 0; out = []) {
+      for (const b of out) {
+        events.push(`sample ${read}`);
+        assert.equal(b.subarray(0, 100 + read), payload(read, 100 + read), `sample ${read}`);
+        read++;
+      }
+    }
+    assert.is(fake.tail, fake.head);
+  }
+  assert.is(read, seq);
+  assert.ok(fake.head > 5 * 4096, 'the ring turned');
+  // round 3: samples 9, 10, then LOST, then 11.
+  assert.equal(events.slice(events.indexOf('sample 9'), events.indexOf('sample 9') + 4), ['sample 9', 'sample 10', 'lost 3', 'sample 11']);
+  assert.is(ring.lost, 3 + 13 + 23 + 33 + 43 + 53);
 });
 
 test('perf ring: a corrupt record size is an error, not an endless loop', () => {
