@@ -151,8 +151,11 @@ function buildOracle(): string | undefined {
 /** Run a child; resolve with its last stdout line as JSON. `onReady` runs when it prints "ready". */
 function runChild<T>(cmd: string, args: string[], onReady?: () => Promise<unknown>): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    // nice(1) before exec: every thread the child starts (libuv's pool, V8's GC helpers) inherits it.
-    const child = NICE !== 0 ? spawn('nice', ['-n', String(NICE), cmd, ...args], { stdio: ['ignore', 'pipe', 'inherit'] }) : spawn(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+    // detached: a session of its own, so (with sched autogroup) the scheduler weighs it as it would
+    // a service of its own, not as one process of the bench's group. nice(1) before exec: every
+    // thread the child starts (libuv's pool, V8's GC helpers) inherits it.
+    const [file, argv] = NICE !== 0 ? ['nice', ['-n', String(NICE), cmd, ...args]] : [cmd, args];
+    const child = spawn(file, argv, { stdio: ['ignore', 'pipe', 'inherit'], detached: true });
     let out = '';
     let readySeen = false;
     const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`${cmd} ${args.join(' ')}: overtime`)); }, 120_000);

@@ -45,6 +45,8 @@ export class PerfRing implements RecordSource {
   readonly #marks: number[] = [];
   #scratch = Buffer.alloc(256);
   bytes: Buffer;
+  memory: ArrayBuffer;
+  base: number;
   offset = 0;
   length = 0;
   #recordSize = 0;
@@ -64,6 +66,8 @@ export class PerfRing implements RecordSource {
     this.#tail = new SharedPosition(memory.meta, TAIL);
     this.#data = memory.data;
     this.bytes = memory.data;
+    this.memory = memory.data.buffer as ArrayBuffer;
+    this.base = memory.data.byteOffset;
     this.#tailPos = this.#tail.load();
     this.#headPos = this.#tailPos;
     this.#committed = this.#tailPos;
@@ -103,7 +107,11 @@ export class PerfRing implements RecordSource {
       if (type === PerfRecordType.SAMPLE && size >= RAW_DATA) {
         const length = record.readUInt32LE(base + HEADER_SIZE);
         if (length > size - RAW_DATA) throw new Error(`perf ring: a sample says ${length} bytes of data in a record of ${size}: not a PERF_SAMPLE_RAW ring`);
-        this.bytes = record;
+        if (this.bytes !== record) {
+          this.bytes = record;
+          this.memory = record.buffer as ArrayBuffer;
+          this.base = record.byteOffset;
+        }
         this.offset = base + RAW_DATA;
         this.length = length;
         this.#recordSize = size;
@@ -155,7 +163,9 @@ export class PerfRing implements RecordSource {
       const first = Math.min(span, this.size - from);
       this.#data.copy(copy, 0, from, from + first);
       if (first < span) this.#data.copy(copy, first, 0, span - first);
-      for (let i = 0; i < marks.length; i += 2) out.push(copy.subarray(marks[i]!, marks[i]! + marks[i + 1]!));
+      const memory = copy.buffer as ArrayBuffer;
+      const base = copy.byteOffset;
+      for (let i = 0; i < marks.length; i += 2) out.push(Buffer.from(memory, base + marks[i]!, marks[i + 1]!));
       marks.length = 0;
     }
     this.commit();

@@ -4,9 +4,11 @@
 // map at the CPU's index, where bpf_perf_event_output(ctx, &map, BPF_F_CURRENT_CPU, …) finds it.
 // Samples of one CPU arrive in order; there is no order across CPUs. When a CPU's ring is full the
 // kernel drops samples and later writes a PERF_RECORD_LOST with their count: reported as 'lost'.
-import { UsageError } from '../errors.js';
+import { readFileSync } from 'node:fs';
+import { BpfError, UsageError } from '../errors.js';
 import type { BpfMap } from '../maps/map.js';
 import { mapDelete, mapUpdate } from '../sys/commands.js';
+import { Errno } from '../sys/errno.js';
 import { possibleCpus } from '../sys/cpus.js';
 import type { Fd } from '../sys/fd.js';
 import { mapInfo } from '../sys/info.js';
@@ -115,14 +117,28 @@ export class PerfBufferReader extends EventReader<PerfSample, (data: Buffer, cpu
   #open(cpu: number, mapName: string, pages: number, page: number, options: PerfBufferOptions): void {
     const what = `the BPF output perf event of map ${mapName} on CPU ${cpu}`;
     const watermark = options.watermark !== undefined;
-    const event = perfEventOpen({
-      type: PerfType.SOFTWARE, config: BigInt(PerfSwConfig.BPF_OUTPUT), sample_type: BigInt(PerfSampleFormat.RAW), sample_period: 1n,
-      ...(watermark ? { wakeup_watermark: options.watermark } : { wakeup_events: options.wakeupEvents ?? 1 }),
-    }, -1, cpu, what, watermark ? PerfAttrFlag.WATERMARK : 0);
+    let event: Fd;
+    try {
+      event = perfEventOpen({
+        type: PerfType.SOFTWARE, config: BigInt(PerfSwConfig.BPF_OUTPUT), sample_type: BigInt(PerfSampleFormat.RAW), sample_period: 1n,
+        ...(watermark ? { wakeup_watermark: options.watermark } : { wakeup_events: options.wakeupEvents ?? 1 }),
+      }, -1, cpu, what, watermark ? PerfAttrFlag.WATERMARK : 0);
+    } catch (e) {
+      if (e instanceof BpfError && (e.errno === Errno.EACCES || e.errno === Errno.EPERM)) {
+        throw new BpfError(e.op, e.errno, e.code, `perf_event_open failed for ${what}: ${e.code}`, {
+          hint: `a perf buffer reader opens a BPF output event on every CPU it reads, which needs CAP_PERFMON (or CAP_SYS_ADMIN) unless kernel.perf_event_paranoid is 0 or less (it is ${paranoid()}): run as root, or grant CAP_PERFMON`,
+          cause: e,
+        });
+      }
+      throw e;
+    }
     let mapping: Mapping;
     try {
       // Writable: we store data_tail there (a read-only mapping would make it an overwrite ring).
-      mapping = Mapping.map(event, (1 + pages) * page, 0, true, `the perf ring of map ${mapName} on CPU ${cpu}`);
+      mapping = Mapping.map(event, (1 + pages) * page, 0, true, `the perf ring of map ${mapName} on CPU ${cpu}`, {
+        [Errno.EPERM]: `the rings would lock more memory than kernel.perf_event_mlock_kb allows this user: use fewer pages (now ${pages} per CPU), raise the sysctl, or run as root`,
+        [Errno.EINVAL]: 'a perf ring is one page plus a power of 2 of pages',
+      });
     } catch (e) {
       event.close();
       throw e;
@@ -193,6 +209,14 @@ export class PerfBufferReader extends EventReader<PerfSample, (data: Buffer, cpu
   override on(event: string | symbol, listener: (...args: any[]) => void): this;
   override on(event: string | symbol, listener: (...args: any[]) => void): this {
     return super.on(event, listener);
+  }
+}
+
+function paranoid(): string {
+  try {
+    return readFileSync('/proc/sys/kernel/perf_event_paranoid', 'utf8').trim();
+  } catch {
+    return 'unknown';
   }
 }
 

@@ -167,7 +167,7 @@ export abstract class EventReader<Item, Callback extends (...args: any[]) => voi
     const source = ring.source;
     try {
       while (n < max && source.peek()) {
-        const data = source.bytes.subarray(source.offset, source.offset + source.length);
+        const data = Buffer.from(source.memory, source.base + source.offset, source.length);
         n++;
         this.#received++;
         try {
@@ -301,7 +301,7 @@ export abstract class EventReader<Item, Callback extends (...args: any[]) => voi
         if (this.#copy) data = this.#nextCopy(ring, this.#batch);
         else if (ring.source.peek()) {
           const source = ring.source;
-          data = source.bytes.subarray(source.offset, source.offset + source.length);
+          data = Buffer.from(source.memory, source.base + source.offset, source.length);
           held = ring;
         }
         if (data) {

@@ -7,6 +7,9 @@ export interface RecordSource {
   readonly bytes: Buffer;
   readonly offset: number;
   readonly length: number;
+  /** bytes.buffer and bytes.byteOffset, kept (reading .buffer of a view is not free). */
+  readonly memory: ArrayBuffer;
+  readonly base: number;
   /** True when a record is ready (offset/length set); false when there is none yet. */
   peek(): boolean;
   /** Step past the peeked record (the kernel does not know yet). */

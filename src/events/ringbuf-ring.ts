@@ -31,6 +31,8 @@ export class RingBufferRing implements RecordSource {
   readonly #producer: SharedPosition;
   readonly #words: Int32Array;
   readonly bytes: Buffer;
+  readonly memory: ArrayBuffer;
+  readonly base: number;
   /** Consumer position (bytes ever consumed), the last producer position seen, and cons mod size. */
   #cons: number;
   #prod: number;
@@ -56,6 +58,8 @@ export class RingBufferRing implements RecordSource {
     this.#consumer = new SharedPosition(memory.consumer, 0);
     this.#producer = new SharedPosition(memory.producer, 0);
     this.bytes = memory.data;
+    this.memory = memory.data.buffer as ArrayBuffer;
+    this.base = memory.data.byteOffset;
     this.#words = new Int32Array(memory.data.buffer, memory.data.byteOffset, memory.data.length >>> 2);
     this.#cons = this.#consumer.load();
     this.#prod = this.#cons;
@@ -124,7 +128,9 @@ export class RingBufferRing implements RecordSource {
       // One copy of the whole span: contiguous, since the data is mapped twice.
       const copy = Buffer.allocUnsafe(span);
       this.bytes.copy(copy, 0, from, from + span);
-      for (let i = 0; i < marks.length; i += 2) out.push(copy.subarray(marks[i]!, marks[i]! + marks[i + 1]!));
+      const memory = copy.buffer as ArrayBuffer;
+      const base = copy.byteOffset;
+      for (let i = 0; i < marks.length; i += 2) out.push(Buffer.from(memory, base + marks[i]!, marks[i + 1]!));
       marks.length = 0;
     }
     this.commit();

@@ -5,6 +5,7 @@
 // programs reserved them, from every CPU; discarded ones are skipped.
 import { UsageError } from '../errors.js';
 import type { BpfMap } from '../maps/map.js';
+import { Errno } from '../sys/errno.js';
 import { closeOnThrow, type Fd } from '../sys/fd.js';
 import { mapInfo } from '../sys/info.js';
 import { Mapping, pageSize } from '../sys/mmap.js';
@@ -55,9 +56,13 @@ export class RingBufferReader extends EventReader<Buffer, (data: Buffer) => void
       try {
         const page = pageSize();
         const size = info.maxEntries;
-        const consumer = Mapping.map(fd, page, 0, true, `the consumer page of ring buffer map ${map.name}`);
+        const hints = {
+          [Errno.EPERM]: 'the kernel maps only the consumer page of a ring buffer writable',
+          [Errno.EINVAL]: `the size does not match the map: a ring buffer maps one page, then one page and twice its ${size} bytes`,
+        };
+        const consumer = Mapping.map(fd, page, 0, true, `the consumer page of ring buffer map ${map.name}`, hints);
         this.#mappings.push(consumer);
-        const producer = Mapping.map(fd, page + 2 * size, page, false, `the producer page and data of ring buffer map ${map.name}`);
+        const producer = Mapping.map(fd, page + 2 * size, page, false, `the producer page and data of ring buffer map ${map.name}`, hints);
         this.#mappings.push(producer);
         const bytes = producer.bytes;
         const ring = new RingBufferRing({ consumer: consumer.bytes, producer: bytes.subarray(0, page), data: bytes.subarray(page), size });

@@ -72,17 +72,16 @@ export class Mapping {
 
   /**
    * mmap(NULL, length, PROT_READ[|PROT_WRITE], MAP_SHARED, fd, offset). `what` names the object in
-   * errors ("ring buffer map events").
+   * errors ("ring buffer map events"); `hints` say what an errno means for this kind of object.
    */
-  static map(fd: Fd, length: number, offset: number, writable: boolean, what: string): Mapping {
+  static map(fd: Fd, length: number, offset: number, writable: boolean, what: string, hints: Partial<Record<number, string>> = {}): Mapping {
     const b = binding();
     const address = b.mmap(null, length, PROT_READ | (writable ? PROT_WRITE : 0), MAP_SHARED, fd.value, offset);
     if (address === MAP_FAILED || address === 0n) {
       const errno = b.errno();
       throw bpfError('mmap', errno, `${what} (${length} bytes at offset ${offset}, ${writable ? 'read-write' : 'read-only'})`, {
-        hint: errno === Errno.EPERM ? 'the kernel refused this mapping: only the consumer page of a ring buffer may be writable'
-          : errno === Errno.ENOMEM || errno === Errno.EINVAL ? 'the size does not match the object (a ring buffer maps 2 × its size plus one page), or the address space or RLIMIT_MEMLOCK is exhausted'
-            : errno === Errno.ENODEV ? 'this kind of map cannot be memory-mapped' : undefined,
+        hint: hints[errno] ?? (errno === Errno.ENOMEM ? 'the address space or RLIMIT_MEMLOCK (ulimit -l) is exhausted'
+          : errno === Errno.ENODEV ? 'this kind of object cannot be memory-mapped' : undefined),
       });
     }
     return new Mapping(address, length);

@@ -5,14 +5,18 @@
 // count is covered as far as it goes, and says so; close and break leave nothing behind.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { BpfMap, MapType, PerfBufferReader, UsageError, type PerfSample } from '../../src/index.js';
 import { LazyBtf } from '../../src/btf/lazy.js';
 import { BtfKind, type BtfComposite } from '../../src/btf/kinds.js';
 import { onlineCpuList } from '../../src/sys/online-cpus.js';
 import { PerfAttrFlag, PerfRecordType, PerfSampleFormat, PerfSwConfig, PERF_ATTR_FLAGS_OFFSET } from '../../src/uapi/perf.js';
 import { skipIf } from '../support/skip.js';
+import { findTool } from '../support/tools.js';
 import { checkRecord, eventually, kernelMappings, loadEvents, openFdCount, withEvents, pollerIdle, sizeOf } from './events-fixture.js';
+import { REPO } from './helpers.js';
 
 const t = suite('perf buffer reader');
 const online = onlineCpuList();
@@ -206,6 +210,25 @@ t('breaking out of for-await closes the reader', withEvents({}, async (ev) => {
   }
   assert.ok(reader.closed);
   assert.throws(() => reader.consume(() => {}), usage('CLOSED', /perf buffer reader of map perf was used after close/));
+}));
+
+const setpriv = findTool('setpriv');
+skipIf(t, setpriv ? undefined : 'setpriv (util-linux) is not installed')('without CAP_PERFMON: a BpfError from perf_event_open with its errno and a hint naming the capability and perf_event_paranoid', withEvents({}, (ev) => {
+  // A child that is root but has no capabilities, given our map's fd as its fd 3.
+  const child = `
+    const { Fd, PerfBufferReader } = await import(${JSON.stringify(join(REPO, 'dist', 'src', 'index.js'))});
+    try { new PerfBufferReader({ fd: new Fd(3), name: 'perf' }); console.log('{}'); }
+    catch (e) { console.log(JSON.stringify({ name: e.name, op: e.op, code: e.code, errno: e.errno, message: e.message, hint: e.hint })); }`;
+  const r = spawnSync(setpriv!, ['--inh-caps=-all', '--ambient-caps=-all', '--bounding-set=-all', '--', process.execPath, '--input-type=module', '-e', child], {
+    stdio: ['ignore', 'pipe', 'pipe', ev.perf.fd.value], encoding: 'utf8', timeout: 30_000,
+  });
+  assert.is(r.status, 0, r.stderr);
+  const err = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { name: string; op: string; code: string; errno: number; hint: string };
+  assert.is(err.name, 'BpfError', JSON.stringify(err));
+  assert.is(err.op, 'perf_event_open');
+  assert.ok(err.code === 'EACCES' || err.code === 'EPERM', err.code);
+  assert.match(err.hint, /CAP_PERFMON/);
+  assert.match(err.hint, /perf_event_paranoid is 0 or less \(it is -?\d+\)/);
 }));
 
 t('misuse: a ring buffer map (WRONG_KIND), bad pages / watermark (BAD_ARGUMENT); lookup() on a perf event array points at the reader', withEvents({}, (ev) => {
