@@ -25,7 +25,7 @@
  * server port), from earlier connections of that service, which ran on
  * plain TCP and were observed meanwhile:
  * - tp_btf sock_send_length / sock_recv_length (or, on kernels without
- *   them, fexit tcp_sendmsg / tcp_recvmsg): write sizes, turns (a write
+ *   them, fexit tcp_sendmsg / inet_recvmsg / inet6_recvmsg): write sizes, turns (a write
  *   after a read), blocking reads (MSG_DONTWAIT absent), reads after our
  *   own half-close, MSG_WAITALL, SO_RCVLOWAT;
  * - syscalls:sys_enter/exit_splice + tp_btf tcp_rcv_space_adjust: a
@@ -100,8 +100,11 @@ struct file___sa {
 	unsigned int f_flags;
 } __attribute__((preserve_access_index));
 
+struct sock___sa;
+
 struct socket___sa {
 	struct file___sa *file;
+	struct sock___sa *sk;
 } __attribute__((preserve_access_index));
 
 struct sock_common___sa {
@@ -412,7 +415,9 @@ static __always_inline void mark_passed(const struct sa_key *sender, struct sa_c
  */
 #define TRACE_KEY(cfg, what, arg, k) do {				\
 	char __line[160];						\
-	if ((cfg) && (cfg)->trace) {					\
+	/* once: each lookup is a separate maybe-NULL value for 6.1's verifier */ \
+	struct sa_config *__cfg = (cfg);				\
+	if (__cfg && __cfg->trace) {					\
 		BPF_SNPRINTF(__line, sizeof(__line), "sockaccel: " what	\
 			     " %ld [%pI6]:%u > [%pI6]:%u netns %llu",	\
 			     (long)(arg), (k)->local_ip, (k)->local_port, \
@@ -664,7 +669,9 @@ static __always_inline void on_established(struct bpf_sock_ops *skops, int serve
  * nothing redirected is unread and nobody holds the psock, the socket
  * leaves the map (its reads then go through tcp_recvmsg); the peer's
  * direction is marked first, so its later sends go via TCP, after (never
- * before) the redirected bytes already read.
+ * before) the redirected bytes already read. Neither outcome teaches the
+ * service anything by itself: only a blocking read after the FIN does
+ * (observe_read), since many sockets half-close and never read again.
  */
 static __always_inline void on_fin_wait1(struct bpf_sock *bsk, struct sa_conn *s, struct sa_counters *c)
 {
@@ -680,13 +687,12 @@ static __always_inline void on_fin_wait1(struct bpf_sock *bsk, struct sa_conn *s
 	peer_of(&s->key, &peer);
 	if (!psock_idle(sk)) {
 		COUNT(c, at_risk_blocking, 1);
-		s->flags |= SEEN_BLOCKING | SEEN_RISK;
 		return;
 	}
 	mark_passed(&peer, c);
 	if (bpf_map_delete_elem(&sock_hash, &s->key) == 0) {
 		s->flags &= ~CONN_INSERTED;
-		s->flags |= SEEN_RESCUED | SEEN_BLOCKING | SEEN_RISK;
+		s->flags |= SEEN_RESCUED;
 		COUNT(c, rescued_halfclose, 1);
 	}
 }
@@ -885,10 +891,31 @@ int BPF_PROG(obs_send_fexit, struct sock___sa *sk, void *msg, __u64 size, int re
 	return 0;
 }
 
-SEC("fexit/tcp_recvmsg")
-int BPF_PROG(obs_recv_fexit, struct sock___sa *sk, void *msg, __u64 len, int flags, int *addr_len, int ret)
+/*
+ * Reads: inet(6)_recvmsg, not tcp_recvmsg, which a socket in the map no
+ * longer calls (its proto's recvmsg is tcp_bpf_recvmsg): request/response
+ * on an inserted socket must still count its turns. Both, because a
+ * dual-stack server's sockets are AF_INET6.
+ */
+static __always_inline void observe_sock_read(struct socket___sa *sock, int flags, int ret)
 {
-	observe_read(sk, ret, flags);
+	struct sock___sa *sk = sock ? sock->sk : 0;
+
+	if (sk)
+		observe_read(sk, ret, flags);
+}
+
+SEC("fexit/inet_recvmsg")
+int BPF_PROG(obs_recv_fexit, struct socket___sa *sock, void *msg, __u64 size, int flags, int ret)
+{
+	observe_sock_read(sock, flags, ret);
+	return 0;
+}
+
+SEC("fexit/inet6_recvmsg")
+int BPF_PROG(obs_recv6_fexit, struct socket___sa *sock, void *msg, __u64 size, int flags, int ret)
+{
+	observe_sock_read(sock, flags, ret);
 	return 0;
 }
 

@@ -19,7 +19,7 @@ export type { AttachMethod, AttachableProgram, AttachableMap } from './link/type
 export {
   attachCgroup, attachToMap, attachRawTracepoint, attachTracing, attachTracepoint, cgroupAttachment, mapAttachment, openCgroup, type AttachOptions, type Attachment,
 } from './link/attach.js';
-export { cgroupV2Root, checkCgroupDir } from './link/cgroup.js';
+export { cgroupV2Root, checkCgroupDir, setCgroupV2Root, CGROUP_ROOT_ENV } from './link/cgroup.js';
 
 export {
   hasMapType, hasHelper, hasSockmapLinks, hasCgroupLinks, hasKernelBtf, hasBtfTracepoint, hasKernelFunction, overrideProbe, resetProbes, helperProbeName,

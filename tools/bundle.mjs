@@ -2,7 +2,7 @@
 //   dist/pkg/index.js  `sockaccel-ffi`        — the loader
 //   dist/pkg/accel.js  `sockaccel-ffi/accel`  — the accelerator; imports the loader bundle, so both
 //                                               share one copy of its classes (instanceof works)
-//   dist/pkg/cli.js    the `sockaccel-ffi` command: one file, so a command loads one module
+//   dist/pkg/cli.js    the `sockaccel-ffi` command, with its verbs in dist/pkg/cli-chunks/
 // koffi stays external (a native addon, loaded by the first syscall). elfy and commander are inlined:
 // loading them through Node's CommonJS loader costs more than the rest of `up` (docs/performance.md).
 // No source maps: the package does not ship the sources they would point at.
@@ -20,6 +20,30 @@ const common = {
   define: { __SOCKACCEL_VERSION__: JSON.stringify(JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version) },
 };
 
+/**
+ * Node builtins through require(), not `import`: an ESM import of a builtin builds its ESM facade,
+ * which reads every export — `node:fs` then loads fs/promises and the streams, `node:crypto` all of
+ * crypto — about 60 ms of a `--help` on a small machine (docs/performance.md). require() returns the
+ * CommonJS module as it is, and its lazy getters stay lazy.
+ */
+const builtinsByRequire = {
+  name: 'builtins-by-require',
+  setup(b) {
+    b.onResolve({ filter: /^node:/ }, (args) => {
+      // A dynamic import() stays an import(): esbuild's CommonJS interop would hand it an empty namespace.
+      if (args.namespace === 'node-builtin' || args.namespace === 'lazy-builtin' || args.kind === 'dynamic-import') return { path: args.path, external: true };
+      // commander requires child_process at load only for executable subcommands, which we do not
+      // use: a proxy loads it (and net, streams: ~20 ms) on first use instead.
+      if (args.path === 'node:child_process' && /[\\/]commander[\\/]/.test(args.importer)) return { path: args.path, namespace: 'lazy-builtin' };
+      return { path: args.path, namespace: 'node-builtin' };
+    });
+    b.onLoad({ filter: /.*/, namespace: 'node-builtin' }, (args) => ({ contents: `module.exports = require(${JSON.stringify(args.path)});`, loader: 'js' }));
+    b.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, (args) => ({
+      contents: `let m; module.exports = new Proxy({}, { get: (_, k) => (m ??= require(${JSON.stringify(args.path)}))[k] });`, loader: 'js',
+    }));
+  },
+};
+
 /** The accelerator bundle imports the loader's public entry from the loader bundle instead of inlining it. */
 const loaderExternal = {
   name: 'loader-external',
@@ -28,6 +52,9 @@ const loaderExternal = {
   },
 };
 
-await build({ ...common, entryPoints: { index: join(root, 'src', 'index.ts') } });
-await build({ ...common, entryPoints: { accel: join(root, 'src', 'accel', 'index.ts') }, plugins: [loaderExternal] });
-await build({ ...common, entryPoints: { cli: join(root, 'src', 'cli', 'main.ts') }, banner: common.banner });
+await build({ ...common, entryPoints: { index: join(root, 'src', 'index.ts') }, plugins: [builtinsByRequire] });
+await build({ ...common, entryPoints: { accel: join(root, 'src', 'accel', 'index.ts') }, plugins: [loaderExternal, builtinsByRequire] });
+// The CLI is split: cli.js holds commander and the verbs' wiring, and each verb's dynamic import()
+// (the accelerator, the bench, inspect) is a chunk loaded when the verb runs, so `--help` parses
+// a fraction of the code.
+await build({ ...common, entryPoints: { cli: join(root, 'src', 'cli', 'main.ts') }, plugins: [builtinsByRequire], splitting: true, chunkNames: 'cli-chunks/[name]-[hash]' });

@@ -6,8 +6,9 @@
  *   loadgen stream   tcp|unix SIZE SECONDS         one direction, write()s of SIZE bytes
  *   loadgen pingpong tcp|unix SIZE SECONDS MAXITER ping-pong of SIZE bytes, per-round-trip times
  *
- * One process: it makes the connection (TCP: 127.0.0.1, an ephemeral port, accept; unix: a
- * socketpair), then forks. Both ends therefore live in the cgroup the process was started in,
+ * One process: it makes the connection (TCP: 127.0.0.1, port $LOADGEN_PORT or an ephemeral one,
+ * accept; unix: a socketpair), then forks. A fixed port keeps the runs of one size one "service"
+ * for sockaccel's learning policy, as the connections of a real server are. Both ends therefore live in the cgroup the process was started in,
  * which is how the bench puts the accelerated peers in its temporary cgroup.
  *   stream:   the child writes SIZE-byte buffers for SECONDS, then closes; the parent reads with a
  *             128 KiB buffer (LOADGEN_RECV_BUF) until EOF and reports bytes / (first byte .. EOF).
@@ -66,6 +67,18 @@ static void connect_pair(const char *transport, int nodelay, int fds[2])
 		die("socket");
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	socklen_t al = sizeof(a);
+	const char *port = getenv("LOADGEN_PORT");
+	if (port) {
+		long p = atol(port);
+		if (p < 1 || p > 65535) {
+			fprintf(stderr, "loadgen: bad LOADGEN_PORT %s\n", port);
+			exit(2);
+		}
+		a.sin_port = htons((uint16_t)p);
+		/* The previous run's connection may still be in TIME_WAIT on this port. */
+		if (setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)))
+			die("SO_REUSEADDR");
+	}
 	if (bind(ls, (struct sockaddr *)&a, sizeof(a)) || listen(ls, 1) ||
 	    getsockname(ls, (struct sockaddr *)&a, &al))
 		die("bind/listen");

@@ -27,15 +27,15 @@ export function checkPrivileges(caps: bigint, uid: number): DoctorCheckResult {
   const have = names.filter(([, n]) => hasCap(caps, n)).map(([s]) => s);
   const who = uid === 0 ? 'root (uid 0)' : `uid ${uid}`;
   const capEff = `CapEff ${caps.toString(16).padStart(16, '0')}`;
-  if (privileged(caps)) {
+  if (privileged(caps, { tracing: true })) {
     return { name: 'privileges', ok: true, detail: `${who}; ${capEff}: ${have.join(', ')}` };
   }
-  const missing = ['CAP_BPF', 'CAP_NET_ADMIN'].filter((c) => !have.includes(c));
+  const missing = ['CAP_BPF', 'CAP_NET_ADMIN', 'CAP_PERFMON'].filter((c) => !have.includes(c));
   return {
     name: 'privileges',
     ok: false,
-    detail: `${who}, not root; ${capEff} lacks ${missing.join(' and ')} (and CAP_SYS_ADMIN)`,
-    fix: 'run as root (sudo sockaccel-ffi ...), or with CAP_BPF and CAP_NET_ADMIN (e.g. setcap or systemd AmbientCapabilities)',
+    detail: `${who}, not root; ${capEff} lacks ${missing.join(', ')} (and CAP_SYS_ADMIN)`,
+    fix: 'run as root (sudo sockaccel-ffi ...), or with CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON (e.g. setcap or systemd AmbientCapabilities)',
   };
 }
 
@@ -100,7 +100,7 @@ function probeCheck(name: string, allowed: boolean, run: () => DoctorCheckResult
 export function doctor(): DoctorCheckResult[] {
   const caps = (() => { try { return effectiveCaps(); } catch { return 0n; } })();
   const uid = process.getuid?.() ?? -1;
-  const allowed = privileged(caps);
+  const allowed = privileged(caps, { tracing: true });
   let mounts: Mount[] = [];
   try { mounts = readMounts(); } catch { /* reported by the checks below as "nothing mounted" */ }
   const cgroup2 = mounts.find((m) => m.fstype === 'cgroup2');

@@ -54,7 +54,7 @@ export const MAP_NAMES = ['sock_hash', 'passed', 'counters', 'services', 'conns'
  */
 export const OBSERVERS = {
   tp_btf: ['obs_send', 'obs_recv'],
-  fexit: ['obs_send_fexit', 'obs_recv_fexit'],
+  fexit: ['obs_send_fexit', 'obs_recv_fexit', 'obs_recv6_fexit'],
   always: ['obs_space', 'obs_splice_enter', 'obs_splice_exit', 'obs_signal'],
 } as const;
 export const ALL_OBSERVERS: readonly string[] = [...OBSERVERS.tp_btf, ...OBSERVERS.fexit, ...OBSERVERS.always];
@@ -69,7 +69,7 @@ export const PIN = {
   sockopsProgram: 'prog_sockops',
   msgProgram: 'prog_msg',
   excludeProgram: 'prog_exclude',
-  /** The first sock_ops link; further cgroups get link_sockops.1, .2… */
+  /** The first sock_ops link; further cgroups get link_sockops_1, _2… (bpffs refuses dots in names: EPERM) */
   sockopsLink: 'link_sockops',
   msgLink: 'link_msg',
   /** A one-element ARRAY map holding the install record (JSON): bpffs holds only BPF objects. */
@@ -83,8 +83,8 @@ export function pinPath(pinDir: string, name: PinName): string {
 }
 
 /** The pin of the i-th sock_ops link (one per accelerated cgroup), of an exclude marker, of an observer. */
-export const sockopsLinkPin = (pinDir: string, i: number) => join(pinDir, i === 0 ? PIN.sockopsLink : `${PIN.sockopsLink}.${i}`);
-export const excludeLinkPin = (pinDir: string, i: number) => join(pinDir, `link_exclude.${i}`);
+export const sockopsLinkPin = (pinDir: string, i: number) => join(pinDir, i === 0 ? PIN.sockopsLink : `${PIN.sockopsLink}_${i}`);
+export const excludeLinkPin = (pinDir: string, i: number) => join(pinDir, `link_exclude_${i}`);
 export const programPin = (pinDir: string, program: string) => join(pinDir, `prog_${program}`);
 export const observerLinkPin = (pinDir: string, program: string) => join(pinDir, `link_${program}`);
 export const mapPin = (pinDir: string, map: string) => join(pinDir, map);

@@ -17,9 +17,9 @@ export interface InstallRecord {
   objectSha256: string;
   /** The first accelerated cgroup (the only one before several were possible). */
   cgroup: string;
-  /** Every accelerated cgroup (sock_ops attached to each; links link_sockops, link_sockops.1, …). */
+  /** Every accelerated cgroup (sock_ops attached to each; links link_sockops, link_sockops_1, …). */
   cgroups?: string[];
-  /** cgroups below those whose connections stay on TCP (marker links link_exclude.N). */
+  /** cgroups below those whose connections stay on TCP (marker links link_exclude_N). */
   excludeCgroups?: string[];
   policy?: Policy;
   ports?: number[];

@@ -38,6 +38,13 @@ export interface UpOptions {
   method?: AttachMethod;
   /** Narrate each step (the --explain output). */
   explain?: (line: string) => void;
+  /**
+   * When other settings (cgroups, map size, version) mean replacing an install that still has
+   * accelerated sockets open: "wait" (default) drains it as `down` does, then throws BUSY if they
+   * stay open (the old install is left draining); "refuse" throws BUSY at once and leaves the old
+   * install running as it is (the agent keeps serving with its old settings).
+   */
+  whenBusy?: 'wait' | 'refuse';
 }
 
 export interface UpResult {

@@ -11,7 +11,7 @@ import {
   unnarrated, UsageError, withNarration, narrateObject, cgroupV2Root, hasBtfTracepoint, type Attachment, type LoadedObject,
 } from '../index.js';
 import { cgroupContains, resolveCgroup } from './cgroup.js';
-import { down } from './down.js';
+import { down, trackedConnections } from './down.js';
 import {
   ALL_OBSERVERS, excludeLinkPin, isOurPin, mapPin, MAP_NAMES, OBJ, OBSERVERS, observerLinkPin, packageVersion, pinPath, programPin,
   shippedObject, sockopsLinkPin,
@@ -47,6 +47,18 @@ function settingChanges(a: InstallRecord, b: Wanted): string[] {
   if (a.trace !== b.trace) out.push(`trace ${a.trace ? 'on' : 'off'} → ${b.trace ? 'on' : 'off'}`);
   if (a.state !== 'up') out.push('resumed from draining');
   return out;
+}
+
+/** What a replacement changes, in words ("cgroups /a → /b", "maxEntries 65535 → 1024"). */
+function shapeChanges(a: InstallRecord, b: Wanted): string[] {
+  const out: string[] = [];
+  const list = (xs: readonly string[] = []) => (xs.length ? xs.join(',') : 'none');
+  if (a.version !== b.version) out.push(`version ${a.version} → ${b.version}`);
+  else if (a.objectSha256 !== b.objectSha256) out.push('another build of the BPF object');
+  if (!same(cgroupsOf(a), b.cgroups)) out.push(`cgroups ${list(cgroupsOf(a))} → ${list(b.cgroups)}`);
+  if (!same(a.excludeCgroups, b.excludeCgroups)) out.push(`excluded cgroups ${list(a.excludeCgroups)} → ${list(b.excludeCgroups)}`);
+  if (a.maxEntries !== b.maxEntries) out.push(`maxEntries ${a.maxEntries} → ${b.maxEntries}`);
+  return out.length ? out : ['its pins are incomplete'];
 }
 
 /** sock_ops and sk_msg programs may call bpf_get_netns_cookie from 5.15: our connection key needs it. */
@@ -117,6 +129,11 @@ async function upSteps(opts: UpOptions): Promise<UpResult> {
   const sockHash = obj.maps.get(OBJ.sockHash);
   if (!sockHash) throw new ObjectError(objectPath, `has no map ${OBJ.sockHash}: it is not the sockaccel object`);
   const maxEntries = opts.maxEntries ?? sockHash.maxEntries;
+  // Two entries per connection; the order-marks map is sized from it. 2^20 sockets is far beyond any
+  // same-host workload and keeps both maps' memory within reason.
+  if (!Number.isInteger(maxEntries) || maxEntries < 2 || maxEntries > 1 << 20) {
+    throw new UsageError('BAD_ARGUMENT', `maxEntries ${maxEntries} is not a whole number from 2 to ${1 << 20}`, { hint: 'it counts sockets: two per accelerated connection' });
+  }
   const wanted: Wanted = {
     version: packageVersion(),
     objectSha256: createHash('sha256').update(objectBytes).digest('hex'),
@@ -149,6 +166,15 @@ async function upSteps(opts: UpOptions): Promise<UpResult> {
       hint: `a socket can be accelerated by one install only: take that one down first (sockaccel-ffi down --pin-dir ${other.pinDir}), or use it`,
     });
   }
+  if (old && opts.whenBusy === 'refuse') {
+    // The caller (the agent) would rather keep the old install running than drain it now.
+    const open = trackedConnections(pinDir);
+    if (open > 0) {
+      throw new UsageError('BUSY', `the install in ${pinDir} has other settings (${shapeChanges(old, wanted).join(', ')}) and ${open} accelerated socket(s) open: left as it is`, {
+        hint: 'replacing it means waiting for those to close: run up again once they have (or down first)',
+      });
+    }
+  }
   let replaced = false;
   if (old || leftovers(pinDir)) {
     say(old ? `an install with other settings is up in ${pinDir}: taking it down first` : `removing leftovers in ${pinDir}`);
@@ -167,17 +193,21 @@ async function upSteps(opts: UpOptions): Promise<UpResult> {
     });
   }
 
-  const { createdDir } = preparePinPath(pinPath(pinDir, 'record'), `pin directory ${pinDir}`);
   // The order marks must always find room: keep `passed` at least as large as the socket map.
   const passed = obj.maps.get(OBJ.passed);
   if (passed) passed.maxEntries = Math.max(Math.ceil(passed.maxEntries * maxEntries / sockHash.maxEntries), maxEntries);
   sockHash.maxEntries = maxEntries;
   if (!s.excludeCgroups.length) obj.programs.delete(OBJ.excludeProgram);
-  const { loaded, observers } = loadWithObservers(obj, s.policy, objectPath, say, opts.explain);
+  const { createdDir } = preparePinPath(pinPath(pinDir, 'record'), `pin directory ${pinDir}`);
   const done: (() => void)[] = [];
+  // A failed up leaves no directory it made behind (undone last: after the pins in it).
+  if (createdDir) done.push(() => rmSync(createdDir, { recursive: true, force: true }));
   const links: Attachment[] = [];
+  let loaded: LoadedObject | undefined;
   try {
-    const maps = loaded.maps;
+    const { loaded: l, observers } = loadWithObservers(obj, s.policy, objectPath, say, opts.explain);
+    loaded = l;
+    const maps = l.maps;
     writeConfig(maps.get(OBJ.config)!, configOf(wanted));
     writePortRules(maps.get(OBJ.portRules)!, s.ports, s.excludePorts);
     const pin = (path: string, thing: { pin(path: string): void }, what: string) => {
@@ -186,7 +216,7 @@ async function upSteps(opts: UpOptions): Promise<UpResult> {
       done.push(() => rmSync(path, { force: true }));
     };
     for (const name of MAP_NAMES) { const m = maps.get(name); if (m) pin(mapPin(pinDir, name), m, `map ${name}`); }
-    for (const [name, prog] of loaded.programs) pin(programPin(pinDir, progPinName(name)), prog, `program ${name}`);
+    for (const [name, prog] of l.programs) pin(programPin(pinDir, progPinName(name)), prog, `program ${name}`);
     const attach = (a: Attachment, path: string) => {
       links.push(a);
       done.push(() => { try { a.detach(); } catch { /* kinds that cannot detach go with their pin */ } });
@@ -197,15 +227,15 @@ async function upSteps(opts: UpOptions): Promise<UpResult> {
     // sk_msg first: a socket takes the map's programs when it is inserted, so the verdict must be
     // there before sock_ops starts inserting. Observers next, so connections are observed from
     // their first byte; excluded cgroups' markers before the sock_ops that reads them.
-    const msg = loaded.programs.get(OBJ.msgProgram)!;
+    const msg = l.programs.get(OBJ.msgProgram)!;
     attach(msg.attachToMap(maps.get(OBJ.sockHash)!, { method: opts.method ?? (hasSockmapLinks() ? 'link' : 'prog_attach') }), pinPath(pinDir, 'msgLink'));
     for (const name of ALL_OBSERVERS) {
-      const prog = loaded.programs.get(name);
+      const prog = l.programs.get(name);
       if (prog) attach(prog.attach(), observerLinkPin(pinDir, name));
     }
-    const exclude = loaded.programs.get(OBJ.excludeProgram);
+    const exclude = l.programs.get(OBJ.excludeProgram);
     s.excludeCgroups.forEach((dir, i) => attach(exclude!.attachCgroup(dir, { method: opts.method }), excludeLinkPin(pinDir, i)));
-    const sockops = loaded.programs.get(OBJ.sockopsProgram)!;
+    const sockops = l.programs.get(OBJ.sockopsProgram)!;
     let sockopsMethod: InstallRecord['sockopsMethod'] = 'link';
     s.cgroups.forEach((dir, i) => {
       const a = sockops.attachCgroup(dir, { method: opts.method });
@@ -225,8 +255,8 @@ async function upSteps(opts: UpOptions): Promise<UpResult> {
     }
     throw e;
   } finally {
-    for (const l of links) l.close();
-    loaded.close();
+    for (const a of links) a.close();
+    loaded?.close();
   }
   return { changed: true, replaced, status: finalStatus(pinDir, say) };
 }
@@ -256,10 +286,10 @@ function loadWithObservers(obj: BpfObject, policy: Policy, file: string, say: (l
   drop(OBSERVERS.tp_btf);
   const fexit = new Map([...obj.programs].filter(([n]) => (OBSERVERS.fexit as readonly string[]).includes(n)));
   try {
-    say(`loading ${file} with fexit observers (tcp_sendmsg / tcp_recvmsg: this kernel has no sock_send_length tracepoint)`);
+    say(`loading ${file} with fexit observers (tcp_sendmsg, inet_recvmsg, inet6_recvmsg: this kernel has no sock_send_length tracepoint)`);
     return { loaded: obj.load({ explain }), observers: 'fexit' };
   } catch (e) {
-    if (!fexit.size || !(e instanceof Error && /obs_(send|recv)_fexit/.test(e.message))) throw e;
+    if (!fexit.size || !(e instanceof Error && /obs_(send|recv|recv6)_fexit/.test(e.message))) throw e;
     drop(OBSERVERS.fexit);
     say(`the kernel refused the fexit observers (${e.message.split('\n')[0]}): loading without them; the policy then learns nothing and keeps connections on TCP`);
     return { loaded: obj.load({ explain }), observers: 'none' };

@@ -3,7 +3,7 @@
 // hash — never into the package directory, which may be read-only or inside node_modules.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { accessSync, constants, existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, renameSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { packageRoot } from '../accel/layout.js';
@@ -16,9 +16,23 @@ export class BenchError extends Error {
   override name = 'BenchError';
 }
 
-/** The first C compiler found: $CC, cc, gcc, clang. */
+/** Versioned compiler commands on PATH (gcc-12, clang-14), highest version first. */
+function versionedCompilers(path = process.env.PATH ?? ''): string[] {
+  const found: { name: string; v: number }[] = [];
+  for (const dir of path.split(':').filter(Boolean)) {
+    let names: string[] = [];
+    try { names = readdirSync(dir); } catch { continue; }
+    for (const n of names) {
+      const m = /^(gcc|clang)-(\d+)$/.exec(n);
+      if (m) found.push({ name: n, v: Number(m[2]) });
+    }
+  }
+  return [...new Set(found.sort((a, b) => b.v - a.v).map((f) => f.name))];
+}
+
+/** The first C compiler found: $CC, cc, gcc, clang, then versioned ones (gcc-12, clang-14). */
 export function findCompiler(): string | undefined {
-  const candidates = [process.env.CC, 'cc', 'gcc', 'clang'].filter((c): c is string => !!c);
+  const candidates = [process.env.CC, 'cc', 'gcc', 'clang', ...versionedCompilers()].filter((c): c is string => !!c);
   for (const c of candidates) {
     const r = spawnSync(c, ['--version'], { encoding: 'utf8' });
     if (r.status === 0) return c;
@@ -66,11 +80,15 @@ export function buildLoadgen(): { path: string; compiler: string } {
   const path = join(dir, `loadgen-${hash}`);
   if (existsSync(path)) return { path, compiler: cc ? compilerVersion(cc) : 'cached build' };
   if (!cc) {
-    throw new BenchError('bench needs a C compiler to build its load generator (tools/loadgen.c) and found none ($CC, cc, gcc, clang): install one, e.g. apt-get install gcc');
+    throw new BenchError('bench needs a C compiler and the C library headers to build its load generator (tools/loadgen.c) and found no compiler ($CC, cc, gcc, clang, gcc-NN, clang-NN): install them, e.g. apt-get install gcc libc6-dev');
   }
   const tmp = `${path}.${process.pid}.tmp`;
   const r = spawnSync(cc, ['-O2', '-Wall', '-o', tmp, sourcePath], { encoding: 'utf8' });
-  if (r.status !== 0) throw new BenchError(`building tools/loadgen.c with ${cc} failed:\n${(r.stderr || r.error?.message || '').trim()}`);
+  if (r.status !== 0) {
+    const err = (r.stderr || r.error?.message || '').trim();
+    const hint = /No such file or directory|fatal error: .*\.h/.test(err) ? '\n(the C library headers are missing: apt-get install libc6-dev)' : '';
+    throw new BenchError(`building tools/loadgen.c with ${cc} failed:\n${err}${hint}`);
+  }
   renameSync(tmp, path);
   return { path, compiler: compilerVersion(cc) };
 }
@@ -83,6 +101,8 @@ export interface LoadgenRun {
   maxIterations?: number;
   /** cgroup.procs file to write the load generator's pid into before it execs (its sockets are then in that cgroup). */
   cgroupProcs?: string;
+  /** TCP: listen on this 127.0.0.1 port (default: an ephemeral one). */
+  port?: number;
   signal?: AbortSignal;
 }
 
@@ -96,7 +116,8 @@ export function runLoadgen<T>(bin: string, run: LoadgenRun): Promise<T> {
     : [bin, args];
   return new Promise<T>((resolve, reject) => {
     if (run.signal?.aborted) return reject(new BenchError('interrupted'));
-    const child = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const env = run.port ? { ...process.env, LOADGEN_PORT: String(run.port) } : process.env;
+    const child = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'], env });
     let out = '';
     let err = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => { out += d; });

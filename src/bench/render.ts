@@ -1,10 +1,23 @@
 // The bench's outputs: a side-by-side text table, a Markdown table and a hand-written SVG chart
 // (throughput vs write size, one line per transport; ping-pong latency bars).
-import { TRANSPORTS, type BenchResult, type Transport } from './types.js';
+import { TRANSPORTS, type BenchResult, type RowDecision, type Transport } from './types.js';
 
-export const LABEL: Record<Transport, string> = { tcp: 'TCP (plain)', sockaccel: 'TCP + sockaccel', unix: 'AF_UNIX' };
-export const SHORT: Record<Transport, string> = { tcp: 'TCP', sockaccel: 'sockaccel', unix: 'AF_UNIX' };
-export const COLOR: Record<Transport, string> = { tcp: '#4e79a7', sockaccel: '#e15759', unix: '#59a14f' };
+export const LABEL: Record<Transport, string> = { tcp: 'TCP (plain)', sockaccel: 'TCP + sockaccel', 'sockaccel-all': 'TCP + sockaccel, policy all', unix: 'AF_UNIX' };
+export const SHORT: Record<Transport, string> = { tcp: 'TCP', sockaccel: 'sockaccel', 'sockaccel-all': 'all', unix: 'AF_UNIX' };
+export const COLOR: Record<Transport, string> = { tcp: '#4e79a7', sockaccel: '#e15759', 'sockaccel-all': '#f28e2b', unix: '#59a14f' };
+
+/** The transports a result has, in table order (results from before --compare-all have no list). */
+export function transportsOf(r: BenchResult): Transport[] {
+  return r.transports ?? TRANSPORTS.filter((t) => r.throughput.some((e) => e.transport === t));
+}
+
+/** "redirect" / "TCP: a stream of small writes" — what the policy did with a row. */
+export function decisionCell(d: RowDecision | undefined): string {
+  if (!d) return '-';
+  if (d.verdict === 'accelerate') return 'redirected';
+  if (d.verdict === 'probation') return 'TCP (probation)';
+  return `TCP: ${d.reason}`;
+}
 
 export function formatSize(n: number): string {
   if (n >= 1024 * 1024 && n % (1024 * 1024) === 0) return `${n / 1024 / 1024} MiB`;
@@ -25,17 +38,20 @@ function sizesOf(r: BenchResult): number[] {
 
 /** Rows shared by the text and Markdown tables. */
 function rows(r: BenchResult): { head: string[]; body: string[][]; latHead: string[]; latBody: string[][] } {
-  const head = ['write size', ...TRANSPORTS.map((t) => `${LABEL[t]} Gbit/s`), 'sockaccel / TCP', 'sockaccel / AF_UNIX'];
+  const ts = transportsOf(r);
+  const all = ts.includes('sockaccel-all');
+  const head = ['write size', ...ts.map((t) => `${LABEL[t]} Gbit/s`), 'sockaccel / TCP', ...(all ? ['all / TCP'] : []), 'sockaccel / AF_UNIX', 'policy'];
   const body = sizesOf(r).map((size) => {
-    const [tcp, acc, unix] = TRANSPORTS.map((t) => get(r, t, size));
-    const cell = (e: typeof tcp) => (e ? `${gbpsCell(e.gbps)} ±${Math.round(e.spread * 50)}%` : '-');
-    return [formatSize(size), cell(tcp), cell(acc), cell(unix),
-      tcp && acc ? `${fx(acc.gbps / tcp.gbps)}×` : '-', unix && acc ? `${fx(acc.gbps / unix.gbps)}×` : '-'];
+    const e = (t: Transport) => get(r, t, size);
+    const cell = (x: ReturnType<typeof e>) => (x ? `${gbpsCell(x.gbps)} ±${Math.round(x.spread * 50)}%` : '-');
+    const ratio = (a: ReturnType<typeof e>, b: ReturnType<typeof e>) => (a && b ? `${fx(a.gbps / b.gbps)}×` : '-');
+    const [tcp, acc, unix] = [e('tcp'), e('sockaccel'), e('unix')];
+    return [formatSize(size), ...ts.map((t) => cell(e(t))), ratio(acc, tcp), ...(all ? [ratio(e('sockaccel-all'), tcp)] : []), ratio(acc, unix), decisionCell(acc?.decision)];
   });
-  const latHead = ['ping-pong', 'p50 µs', 'p99 µs', 'p50 vs TCP'];
+  const latHead = ['ping-pong', 'p50 µs', 'p99 µs', 'p50 vs TCP', 'policy'];
   const tcpLat = r.latency.find((l) => l.transport === 'tcp');
   const latBody = r.latency.map((l) => [`${LABEL[l.transport]}, ${formatSize(l.size)}`, fx(l.p50Us, 1), fx(l.p99Us, 1),
-    tcpLat ? `${fx(l.p50Us / tcpLat.p50Us)}×` : '-']);
+    tcpLat ? `${fx(l.p50Us / tcpLat.p50Us)}×` : '-', l.transport === 'sockaccel' ? decisionCell(l.decision) : '']);
   return { head, body, latHead, latBody };
 }
 
@@ -55,6 +71,13 @@ function settingsLine(r: BenchResult): string {
   return `median of ${s.rounds} rounds of ${s.duration} s per transport and size, interleaved; ±: half the min-max spread over the rounds`;
 }
 
+function countersLines(r: BenchResult): string[] {
+  const line = (name: string, c: BenchResult['sockaccel']) =>
+    `${name}: ${c.redirectedBytes} bytes redirected, ${c.passedBytes} passed to TCP, ${c.misses} misses` +
+    (c.decisions ? `; sockets by decision: ${Object.entries(c.decisions).filter(([, v]) => v > 0).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}` : '');
+  return [line('sockaccel (policy learn)', r.sockaccel), ...(r.sockaccelAll ? [line('sockaccel (policy all)', r.sockaccelAll)] : [])];
+}
+
 export function renderText(r: BenchResult): string {
   const { head, body, latHead, latBody } = rows(r);
   return [
@@ -66,7 +89,7 @@ export function renderText(r: BenchResult): string {
     '',
     settingsLine(r),
     `machine: ${machineLine(r)}`,
-    `sockaccel: ${r.sockaccel.redirectedBytes} bytes redirected, ${r.sockaccel.passedBytes} passed to TCP, ${r.sockaccel.misses} misses`,
+    ...countersLines(r),
   ].join('\n');
 }
 
@@ -155,7 +178,7 @@ export function renderSvg(r: BenchResult): string {
   }
   text(L.x + L.w / 2, L.y + L.h + 36, 'write size (bytes per write, log scale)', 'text-anchor="middle" fill="#333"');
   text(18, L.y + L.h / 2, 'Gbit/s', `text-anchor="middle" fill="#333" transform="rotate(-90 18 ${L.y + L.h / 2})"`);
-  for (const t of TRANSPORTS) {
+  for (const t of transportsOf(r)) {
     const pts = sizes.map((s) => get(r, t, s)).filter((e) => !!e);
     if (pts.length > 1) {
       out.push(`<polyline fill="none" stroke="${COLOR[t]}" stroke-width="2.5" points="${pts.map((e) => `${num(lx(e.size))},${num(ly(e.gbps))}`).join(' ')}"/>`);
@@ -167,7 +190,7 @@ export function renderSvg(r: BenchResult): string {
     }
   }
   // legend, top-left inside the plot
-  TRANSPORTS.forEach((t, i) => {
+  transportsOf(r).forEach((t, i) => {
     const y = L.y + 18 + i * 18;
     out.push(`<rect x="${L.x + 12}" y="${y - 9}" width="18" height="4" fill="${COLOR[t]}"/>`);
     text(L.x + 36, y - 3, LABEL[t], 'fill="#222"');

@@ -1,7 +1,16 @@
 // The shapes of `sockaccel-ffi bench`: options and the JSON result.
 
-export type Transport = 'tcp' | 'sockaccel' | 'unix';
-export const TRANSPORTS: readonly Transport[] = ['tcp', 'sockaccel', 'unix'];
+/** sockaccel: an install with the default policy (learn), as `up` makes it; sockaccel-all: one with
+ * policy "all" (every connection redirected: the old behaviour), measured with --compare-all. */
+export type Transport = 'tcp' | 'sockaccel' | 'sockaccel-all' | 'unix';
+export const TRANSPORTS: readonly Transport[] = ['tcp', 'sockaccel', 'sockaccel-all', 'unix'];
+export const ACCELERATED: readonly Transport[] = ['sockaccel', 'sockaccel-all'];
+
+/** What the learning policy decided for the service a row's connections belong to. */
+export interface RowDecision {
+  verdict: 'accelerate' | 'probation' | 'tcp';
+  reason: string;
+}
 
 export interface BenchOptions {
   /** Write sizes of the throughput runs, bytes. */
@@ -18,6 +27,8 @@ export interface BenchOptions {
   signal?: AbortSignal;
   /** The accelerator object to install (default: the shipped one). */
   objectPath?: string;
+  /** Also measure an install with policy "all" (every connection redirected), for comparison. */
+  compareAll?: boolean;
 }
 
 export interface ThroughputResult {
@@ -31,6 +42,8 @@ export interface ThroughputResult {
   spread: number;
   /** Every round, in run order. */
   rounds: number[];
+  /** sockaccel (learn) rows: the policy's decision for this size's service. */
+  decision?: RowDecision;
 }
 
 export interface LatencyResult {
@@ -45,6 +58,19 @@ export interface LatencyResult {
   /** Round trips measured per round (median). */
   iterations: number;
   rounds: { p50Us: number; p99Us: number }[];
+  /** sockaccel (learn) rows: the policy's decision for the ping-pong service. */
+  decision?: RowDecision;
+}
+
+/** An install's counters at the end of the run. */
+export interface InstallCounters {
+  policy: 'learn' | 'all';
+  redirectedBytes: number;
+  redirectedMessages: number;
+  passedBytes: number;
+  misses: number;
+  /** Sockets by decision at ESTABLISHED. */
+  decisions: Record<string, number>;
 }
 
 export interface MachineInfo {
@@ -62,7 +88,11 @@ export interface BenchResult {
   throughput: ThroughputResult[];
   latency: LatencyResult[];
   machine: MachineInfo;
-  /** The sockaccel install's counters at the end of the run (proof that its bytes were redirected). */
-  sockaccel: { redirectedBytes: number; redirectedMessages: number; passedBytes: number; misses: number };
-  settings: { sizes: number[]; duration: number; rounds: number; latencySize: number; startedAt: string; seconds: number };
+  /** The transports measured, in table order. */
+  transports: Transport[];
+  /** The sockaccel (learn) install's counters at the end of the run (what went where). */
+  sockaccel: InstallCounters;
+  /** The policy "all" install's counters (with --compare-all). */
+  sockaccelAll?: InstallCounters;
+  settings: { sizes: number[]; duration: number; rounds: number; latencySize: number; compareAll: boolean; startedAt: string; seconds: number };
 }

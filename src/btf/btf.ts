@@ -17,8 +17,7 @@ export class Btf {
   readonly header: BtfHeader;
   /** Index = type id; types[0] is void. Mutable: the loader fixes DATASEC sizes before BTF_LOAD. */
   readonly types: BtfType[];
-  /** The raw string section. */
-  readonly strings: Buffer;
+  #strings: Buffer;
   private byName?: Map<string, number[]>;
 
   private constructor(file: string, section: string, header: BtfHeader, types: BtfType[], strings: Buffer) {
@@ -26,7 +25,35 @@ export class Btf {
     this.section = section;
     this.header = header;
     this.types = types;
-    this.strings = strings;
+    this.#strings = strings;
+  }
+
+  /** The raw string section (grows with addString). */
+  get strings(): Buffer {
+    return this.#strings;
+  }
+
+  /** Append a string (or find it, when it is already there); returns its offset. */
+  addString(s: string): number {
+    const want = Buffer.from(`${s}\0`);
+    if (s === '') return 0;
+    const at = this.#strings.indexOf(Buffer.from(`\0${s}\0`));
+    if (at >= 0) return at + 1;
+    const off = this.#strings.length;
+    this.#strings = Buffer.concat([this.#strings, want]);
+    return off;
+  }
+
+  /**
+   * Append a type (its `id` is set to the next id, which is returned). Used for the few types the
+   * loader adds for the kernel, as libbpf does (the "dummy_ksym" VAR of kfunc externs).
+   */
+  addType(t: BtfType): number {
+    const id = this.types.length;
+    t.id = id;
+    this.types.push(t);
+    this.byName = undefined;
+    return id;
   }
 
   /** Parse a .BTF section (or /sys/kernel/btf/vmlinux). Throws ObjectError when malformed. */

@@ -16,7 +16,7 @@ export interface DecodedBtf {
 }
 
 /** The header, where the type section lies, and the string section: every bound checked. */
-export function decodeBtfHeader(buf: Buffer, file: string, section = '.BTF'): { header: BtfHeader; typeStart: number; typeEnd: number; strings: Buffer } {
+export function decodeBtfHeader(buf: Buffer, file: string, section = '.BTF', split = false): { header: BtfHeader; typeStart: number; typeEnd: number; strings: Buffer } {
   const fail = (message: string, offset: number): never => {
     throw new ObjectError(file, message, { section, offset });
   };
@@ -41,7 +41,7 @@ export function decodeBtfHeader(buf: Buffer, file: string, section = '.BTF'): { 
   if (header.typeOff % 4 !== 0) fail(`BTF type section offset ${header.typeOff} is not 4-byte aligned`, 8);
   if (typeStart < strStart + header.strLen && strStart < typeStart + header.typeLen) fail('BTF type and string sections overlap', 8);
   const strings = buf.subarray(strStart, strStart + header.strLen);
-  if (header.strLen > 0 && strings[0] !== 0) fail('BTF string section does not start with an empty string', strStart);
+  if (!split && header.strLen > 0 && strings[0] !== 0) fail('BTF string section does not start with an empty string', strStart);
 
   return { header, typeStart, typeEnd: typeStart + header.typeLen, strings };
 }

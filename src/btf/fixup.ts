@@ -9,7 +9,12 @@ export interface DatasecFacts {
   sectionSize(name: string): number | undefined;
   /** Value (offset in its section) of the symbol `name` defined in section `section`. */
   symbolOffset(section: string, name: string): number | undefined;
+  /** Whether that symbol has hidden or internal visibility (libbpf then treats the VAR as static). */
+  symbolHidden?(section: string, name: string): boolean;
 }
+
+/** DATASECs of externs: their sizes and offsets are the extern layout's (object/externs.ts), not the ELF's. */
+const EXTERN_DATASECS = new Set(['.kconfig', '.ksyms']);
 
 /**
  * Fill DATASEC sizes and VAR offsets in place. What cannot be fixed is returned as problems (naming
@@ -20,11 +25,14 @@ export function fixDatasecs(btf: Btf, facts: DatasecFacts): string[] {
   const problems: string[] = [];
   for (const t of btf.types) {
     if (t.kind !== BtfKind.DATASEC) continue;
+    if (EXTERN_DATASECS.has(t.name)) {
+      t.vars.sort((a, b) => a.offset - b.offset);
+      continue;
+    }
     const size = facts.sectionSize(t.name);
     if (size === undefined) {
-      // .kconfig / .ksyms externs have no ELF section; the loader refuses externs elsewhere.
       if (t.vars.length === 0) continue;
-      problems.push(`BTF DATASEC ${t.name} (type id ${t.id}) has no ELF section of that name (extern variables in .kconfig/.ksyms are not supported)`);
+      problems.push(`BTF DATASEC ${t.name} (type id ${t.id}) has no ELF section of that name, so its size is unknown`);
       continue;
     }
     if (t.size === 0) t.size = size;
@@ -34,12 +42,14 @@ export function fixDatasecs(btf: Btf, facts: DatasecFacts): string[] {
       const offset = facts.symbolOffset(t.name, variable.name);
       if (offset === undefined) {
         problems.push(variable.linkage === BtfLinkage.EXTERN
-          ? `BTF VAR ${variable.name} in ${t.name} is extern: extern variables are not supported`
+          ? `BTF VAR ${variable.name} in ${t.name} is extern: only .kconfig and .ksyms externs are resolved`
           : `BTF VAR ${variable.name} in DATASEC ${t.name} has no ELF symbol in that section, so its offset is unknown (was the object stripped?)`);
         continue;
       }
       v.offset = offset;
       if (v.size === 0) v.size = btf.sizeOf(variable.type);
+      // libbpf: a global with hidden/internal visibility is static for the skeleton (and BPF_F_MMAPABLE).
+      if (variable.linkage !== BtfLinkage.STATIC && facts.symbolHidden?.(t.name, variable.name)) variable.linkage = BtfLinkage.STATIC;
     }
     t.vars.sort((a, b) => a.offset - b.offset);
   }

@@ -24,8 +24,14 @@ export class LazyBtf {
   readonly section: string;
   readonly header: BtfHeader;
   readonly strings: Buffer;
-  /** Number of type ids, void (0) included. */
+  /** Number of type ids, void (0) included (for split BTF: the base's ids too). */
   readonly count: number;
+  /** Split BTF (a kernel module's): the BTF its ids and strings continue (vmlinux). */
+  readonly base?: LazyBtf;
+  /** The first id of this BTF's own types: 1, or base.count for split BTF. */
+  readonly startId: number;
+  /** The first string offset of this BTF's own strings: 0, or the base's string section size. */
+  private readonly strStart: number;
   private readonly buf: Buffer;
   private readonly typeEnd: number;
   /** Byte offset in `buf` of each type's header, by id. */
@@ -38,29 +44,32 @@ export class LazyBtf {
   private readonly byName = new Map<string, number[]>();
   private readonly names = new Map<number, string>();
 
-  private constructor(buf: Buffer, file: string, section: string) {
+  private constructor(buf: Buffer, file: string, section: string, base?: LazyBtf) {
     this.file = file;
     this.section = section;
-    const { header, typeStart, typeEnd, strings } = decodeBtfHeader(buf, file, section);
+    this.base = base;
+    this.startId = base ? base.count : 1;
+    this.strStart = base ? base.strings.length : 0;
+    const { header, typeStart, typeEnd, strings } = decodeBtfHeader(buf, file, section, !!base);
     this.buf = buf;
     this.header = header;
     this.strings = strings;
     this.typeEnd = typeEnd;
+    // Arrays are indexed by id - startId + 1 (index 0 is void, or unused for split BTF).
     const max = Math.floor(header.typeLen / 12) + 1;
     const offsets = new Uint32Array(max);
     const nameOffs = new Uint32Array(max);
     const kinds = new Uint8Array(max);
     // Word access is much faster than readUInt32LE; the type section is 4-byte aligned in the file,
     // so a copy is only needed when the Buffer itself sits at an odd place in its ArrayBuffer.
-    let base = buf.byteOffset + typeStart;
+    const wordStart = buf.byteOffset + typeStart;
     let words: Uint32Array;
-    if (base % 4 === 0) {
-      words = new Uint32Array(buf.buffer, base, header.typeLen >>> 2);
+    if (wordStart % 4 === 0) {
+      words = new Uint32Array(buf.buffer, wordStart, header.typeLen >>> 2);
     } else {
       const copy = new Uint8Array(header.typeLen);
       copy.set(buf.subarray(typeStart, typeEnd));
       words = new Uint32Array(copy.buffer, 0, header.typeLen >>> 2);
-      base = 0;
     }
     const nwords = words.length;
     let w = 0;
@@ -77,7 +86,7 @@ export class LazyBtf {
       id++;
     }
     if (w !== nwords) this.fail('the last type runs past the end of the BTF type section', typeEnd);
-    this.count = id;
+    this.count = id - 1 + this.startId;
     this.offsets = offsets;
     this.nameOffs = nameOffs;
     this.kinds = kinds;
@@ -87,6 +96,11 @@ export class LazyBtf {
 
   static parse(buf: Buffer, file: string, section = '.BTF'): LazyBtf {
     return new LazyBtf(buf, file, section);
+  }
+
+  /** Split BTF on `base` (a module's BTF on vmlinux's): its ids and string offsets continue the base's. */
+  static parseSplit(buf: Buffer, base: LazyBtf, file: string, section = 'BTF'): LazyBtf {
+    return new LazyBtf(buf, file, section, base);
   }
 
   static read(path: string): LazyBtf {
@@ -101,19 +115,22 @@ export class LazyBtf {
 
   /** The type with this id, decoded on first use. */
   type(id: number): BtfType {
-    const known = this.decoded[id];
+    if (this.base && id < this.startId) return this.base.type(id);
+    const i = id - this.startId + 1;
+    const known = this.decoded[i];
     if (known) return known;
     if (!Number.isInteger(id) || id < 0 || id >= this.count) this.fail(`type id ${id} does not exist (${this.count} types)`, 0);
     const fail = (message: string, offset: number): never => this.fail(message, offset);
-    const { type } = decodeTypeAt(this.buf, this.offsets[id]!, this.typeEnd, id, (off, at) => this.nameAt(off, at), fail);
-    checkTypeReferences(type, this.count, (message) => this.fail(message, this.offsets[id]!));
-    this.decoded[id] = type;
+    const { type } = decodeTypeAt(this.buf, this.offsets[i]!, this.typeEnd, id, (off, at) => this.nameAt(off, at), fail);
+    checkTypeReferences(type, this.count, (message) => this.fail(message, this.offsets[i]!));
+    this.decoded[i] = type;
     return type;
   }
 
   /** The kind of a type without decoding it. */
   kindOf(id: number): number {
-    return id === 0 ? 0 : this.kinds[id]!;
+    if (this.base && id < this.startId) return this.base.kindOf(id);
+    return id === 0 ? 0 : this.kinds[id - this.startId + 1]!;
   }
 
   string(off: number): string {
@@ -123,6 +140,8 @@ export class LazyBtf {
   /**
    * Ids of the types whose name, with any "___flavour" suffix dropped, is `essential` (libbpf's
    * candidate rule), in id order. Found by searching the string section, then the name offsets.
+   * For split BTF: its own types only (libbpf's btf__find_by_name_kind_own), named by its own
+   * strings or the base's.
    */
   idsByEssentialName(essential: string): number[] {
     const cached = this.byName.get(essential);
@@ -134,28 +153,48 @@ export class LazyBtf {
       for (let i = s.indexOf(pattern); i >= 0; i = s.indexOf(pattern, i + 1)) {
         const start = i + 1;
         const after = start + pattern.length - 1;
-        if (s[after] === 0) offs.add(start);
-        else if (s[after] === 0x5f && s[after + 1] === 0x5f && s[after + 2] === 0x5f && essentialLength(this.nameAt(start, 0)) === essential.length) offs.add(start);
+        if (s[after] === 0) offs.add(start + this.strStart);
+        else if (s[after] === 0x5f && s[after + 1] === 0x5f && s[after + 2] === 0x5f && essentialLength(this.nameAt(start + this.strStart, 0)) === essential.length) offs.add(start + this.strStart);
+      }
+      // A split BTF's own string section may start without the empty string: a name at offset 0.
+      if (this.base && s.length >= pattern.length - 1 && s.subarray(0, pattern.length - 1).equals(pattern.subarray(1))) {
+        const after = pattern.length - 1;
+        if (s[after] === 0) offs.add(this.strStart);
+        else if (s[after] === 0x5f && essentialLength(this.nameAt(this.strStart, 0)) === essential.length) offs.add(this.strStart);
+      }
+      // Split BTF: own types may be named by the base's strings.
+      if (this.base) {
+        const bs = this.base.strings;
+        for (let i = bs.indexOf(pattern); i >= 0; i = bs.indexOf(pattern, i + 1)) {
+          const start = i + 1;
+          const after = start + pattern.length - 1;
+          if (bs[after] === 0) offs.add(start);
+          else if (bs[after] === 0x5f && bs[after + 1] === 0x5f && bs[after + 2] === 0x5f && essentialLength(this.base.string(start)) === essential.length) offs.add(start);
+        }
       }
     }
     const ids: number[] = [];
+    const own = this.count - this.startId + 1;
+    const shift = this.startId - 1;
     if (offs.size === 1) {
       const [want] = offs;
       const n = this.nameOffs;
-      for (let id = 1; id < this.count; id++) if (n[id] === want) ids.push(id);
+      for (let i = 1; i < own; i++) if (n[i] === want) ids.push(i + shift);
     } else if (offs.size > 1) {
       const n = this.nameOffs;
-      for (let id = 1; id < this.count; id++) if (offs.has(n[id]!)) ids.push(id);
+      for (let i = 1; i < own; i++) if (offs.has(n[i]!)) ids.push(i + shift);
     }
     this.byName.set(essential, ids);
     return ids;
   }
 
   private nameAt(off: number, at: number): string {
+    if (this.base && off < this.strStart) return this.base.string(off);
     let s = this.names.get(off);
     if (s === undefined) {
-      if (off >= this.strings.length) this.fail(`string offset ${off} is outside the BTF string section (${this.strings.length} bytes)`, at);
-      s = readCString(this.strings, off, { file: this.file, section: this.section, what: `BTF name at offset ${at}` });
+      const own = off - this.strStart;
+      if (own >= this.strings.length) this.fail(`string offset ${off} is outside the BTF string section (${this.strings.length} bytes)`, at);
+      s = readCString(this.strings, own, { file: this.file, section: this.section, what: `BTF name at offset ${at}` });
       this.names.set(off, s);
     }
     return s;

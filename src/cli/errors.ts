@@ -1,9 +1,9 @@
 // How the CLI reports a failure: one or two lines on stderr, what failed and what to do. Stack traces
 // only with --debug. Exit codes: 0 success, 1 failure, 2 bad usage (including a bad argument value).
 import { BpfError, messageWithoutHint, ObjectError, UsageError } from '../errors.js';
-import { PRIVILEGE_HINT } from '../sys/caps.js';
+import { ACCEL_PRIVILEGE_HINT } from '../accel/privileges.js';
 
-export const PRIVILEGE_FIX = PRIVILEGE_HINT;
+export const PRIVILEGE_FIX = ACCEL_PRIVILEGE_HINT;
 
 /** Exit codes. */
 export const Exit = { ok: 0, failure: 1, usage: 2 } as const;

@@ -3,7 +3,6 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { ObjectError } from '../errors.js';
-import { inspectObject, renderInspection } from '../inspect/inspect.js';
 import { shippedObject } from '../accel/layout.js';
 import { Exit } from './errors.js';
 
@@ -18,7 +17,9 @@ export function registerInspect(program: Command, io: InspectIo, setExit: (code:
     .option('--program <name>', 'disassemble only this program or subprogram')
     .option('--no-disasm', 'leave out the disassembly')
     .addHelpText('after', '\nExamples:\n  sockaccel-ffi inspect\n  sockaccel-ffi inspect bpf/fixtures/calls.bpf.o --program prog_a\n  sockaccel-ffi inspect my.bpf.o --json | jq .maps')
-    .action((file: string | undefined, o: { json?: boolean; program?: string; disasm: boolean }) => {
+    .action(async (file: string | undefined, o: { json?: boolean; program?: string; disasm: boolean }) => {
+      // The object layer and the disassembler load when the verb runs, not for every --help.
+      const { inspectObject, renderInspection } = await import('../inspect/inspect.js');
       const path = file ?? shippedObject();
       let bytes: Buffer;
       try {

@@ -9,6 +9,7 @@ import type { TraceLine } from '../trace/trace-pipe.js';
 import { describeError, exitCodeFor, Exit, PRIVILEGE_FIX } from './errors.js';
 import { registerInspect } from './inspect.js';
 import { registerBench } from './bench.js';
+import { registerAgent } from './agent.js';
 import {
   renderDoctor, renderDown, renderDownProgress, renderServices, renderStats, renderStatsRates, renderStatus, renderVerify, socketsText, upCommand,
 } from './format.js';
@@ -283,6 +284,8 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     });
 
   registerBench(program, io, setExit);
+
+  registerAgent(program, io, setExit);
 
   registerInspect(program, io, setExit);
 

@@ -30,6 +30,8 @@ export const SectionFlag = { WRITE: 0x1, ALLOC: 0x2, EXECINSTR: 0x4 } as const;
 export const SymbolType = { NOTYPE: 0, OBJECT: 1, FUNC: 2, SECTION: 3, FILE: 4 } as const;
 /** Symbol bindings (high nibble of st_info). */
 export const SymbolBind = { LOCAL: 0, GLOBAL: 1, WEAK: 2 } as const;
+/** Symbol visibility (st_other & 3). */
+export const SymbolVisibility = { DEFAULT: 0, INTERNAL: 1, HIDDEN: 2, PROTECTED: 3 } as const;
 
 /** Special section indexes in st_shndx. */
 export const SectionIndex = { UNDEF: 0, LORESERVE: 0xff00, ABS: 0xfff1, COMMON: 0xfff2, XINDEX: 0xffff } as const;

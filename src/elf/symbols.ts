@@ -34,7 +34,7 @@ export function parseSymbols(file: string, symtab: ElfSection, sections: ElfSect
     const type = info & 0xf;
     // Section symbols usually have no name of their own: give them their section's, as readelf does.
     const shownName = name === '' && type === SymbolType.SECTION && !special && sectionIndex !== 0 ? sections[sectionIndex]!.name : name;
-    const symbol: ElfSymbol = { index, name: shownName, type, bind: info >> 4, sectionIndex, value: Number(value), size: Number(size) };
+    const symbol: ElfSymbol = { index, name: shownName, type, bind: info >> 4, visibility: d[at + 5]! & 0x3, sectionIndex, value: Number(value), size: Number(size) };
     // A symbol defined in a section must lie inside it (NOBITS sections too: they have a size).
     if (!special && sectionIndex !== 0 && symbol.value + symbol.size > sections[sectionIndex]!.size) {
       throw new ObjectError(file, `symbol "${name}" (offset ${symbol.value}, size ${symbol.size}) extends past the end of section ${sections[sectionIndex]!.name} (size ${sections[sectionIndex]!.size})`, where(at + 8));

@@ -23,6 +23,8 @@ export interface ElfSymbol {
   type: number;
   /** SymbolBind. */
   bind: number;
+  /** SymbolVisibility (st_other & 3): DEFAULT, INTERNAL, HIDDEN, PROTECTED. */
+  visibility: number;
   /** st_shndx: the section it is defined in, or a SectionIndex special value. */
   sectionIndex: number;
   value: number;

@@ -1,6 +1,6 @@
 // Feature probes: ask the running kernel, with tiny throwaway objects, whether it has a feature.
 // Each answer is computed once per process (tests can override or forget answers).
-import { existsSync, mkdirSync, openSync, rmdirSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, readFileSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { callHelper, encode, exit, movR0 } from '../asm/encode.js';
 import { helperId } from '../asm/helpers.js';
@@ -10,6 +10,7 @@ import { UsageError } from '../errors.js';
 import { linkCreateTry, mapCreate, mapCreateTry, progLoadTry } from '../sys/commands.js';
 import { Errno } from '../sys/errno.js';
 import { Fd } from '../sys/fd.js';
+import { perfEventOpen } from '../sys/perf.js';
 import { AttachType, enumName, MapType, ProgType } from '../uapi/enums.js';
 
 const cache = new Map<string, boolean>();
@@ -35,8 +36,9 @@ function sockhash(what: string): Fd {
 export function hasMapType(type: number): boolean {
   return once(`map:${type}`, () => {
     const special = type === MapType.SOCKHASH || type === MapType.SOCKMAP ? { key_size: 4, value_size: 8 }
-      : type === MapType.RINGBUF ? { key_size: 0, value_size: 0, max_entries: 4096 }
-      : type === MapType.QUEUE || type === MapType.STACK ? { key_size: 0, value_size: 4 }
+      : type === MapType.RINGBUF || type === MapType.USER_RINGBUF ? { key_size: 0, value_size: 0, max_entries: 4096 }
+      : type === MapType.QUEUE || type === MapType.STACK || type === MapType.BLOOM_FILTER ? { key_size: 0, value_size: 4 }
+      : type === MapType.ARENA ? { key_size: 0, value_size: 0, map_flags: 1 << 10 /* BPF_F_MMAPABLE */ }
       : { key_size: 4, value_size: 4 };
     const r = mapCreateTry({ map_type: type, max_entries: 1, ...special, map_name: 'probe' }, `probe map (${enumName(MapType, type)})`);
     r.fd?.close();
@@ -100,6 +102,89 @@ export function hasCgroupLinks(cgroupRoot: string): { ok: boolean; errno: number
   }
 }
 
+/** bpf_get_attach_cookie (5.15+): what libbpf's LINUX_HAS_BPF_COOKIE kconfig extern reads. */
+export function hasBpfCookie(): boolean {
+  return hasHelper(ProgType.TRACEPOINT, 'get_attach_cookie');
+}
+
+/**
+ * Multi-uprobe links with working PID filtering (6.6+), libbpf's FEAT_UPROBE_MULTI_LINK: usdt
+ * programs then load with expected attach type TRACE_UPROBE_MULTI. Asked as libbpf asks: a uprobe
+ * multi link on "/" must fail with EBADF, and with pid -1 with EINVAL.
+ */
+export function hasUprobeMultiLink(): boolean {
+  return once('uprobe-multi-link', () => {
+    const prog = loadTiny(ProgType.KPROBE, AttachType.TRACE_UPROBE_MULTI, encode([movR0(0), exit()]), 'probe program (kprobe, uprobe.multi)');
+    if (!prog) return false;
+    try {
+      const offsets = Buffer.alloc(8);
+      const link = (pid?: number) => linkCreateTry({
+        prog_fd: prog.value, target_fd: -1, attach_type: AttachType.TRACE_UPROBE_MULTI,
+        'uprobe_multi.path': '/', 'uprobe_multi.offsets': offsets, 'uprobe_multi.cnt': 1, ...(pid !== undefined ? { 'uprobe_multi.pid': pid } : {}),
+      }, 'probe link (uprobe.multi on /)');
+      const first = link();
+      first.fd?.close();
+      if (first.fd || first.errno !== Errno.EBADF) return false;
+      const second = link(-1);
+      second.fd?.close();
+      return !second.fd && second.errno === Errno.EINVAL;
+    } finally {
+      prog.close();
+    }
+  });
+}
+
+/** The arch prefix of syscall wrappers (libbpf's arch_specific_syscall_pfx). */
+const SYSCALL_PREFIX: Record<string, string> = { x64: 'x64', ia32: 'ia32', arm64: 'arm64', s390x: 's390x', s390: 's390', arm: 'arm', loong64: 'loong64', riscv64: 'riscv', ppc64: 'powerpc', mips64el: 'mips' };
+
+/**
+ * The kernel's syscalls are __<arch>_sys_* wrappers and kprobes can hook them (libbpf's
+ * FEAT_SYSCALL_WRAPPER, what LINUX_HAS_SYSCALL_WRAPPER reads): libbpf opens a kprobe perf event on
+ * __<arch>_sys_bpf; we ask the same of the kprobe PMU, and without one (no CONFIG_KPROBE_EVENTS)
+ * the answer is no, as libbpf's legacy fallback finds.
+ */
+export function hasSyscallWrapper(): boolean {
+  return once('syscall-wrapper', () => {
+    const prefix = SYSCALL_PREFIX[process.arch];
+    if (!prefix) return false;
+    let type: number;
+    try {
+      type = Number(readFileSync('/sys/bus/event_source/devices/kprobe/type', 'utf8').trim());
+    } catch {
+      return false;
+    }
+    try {
+      const fd = perfEventOpen({ type, config: 0n, kprobe_func: `__${prefix}_sys_bpf`, probe_offset: 0n }, process.pid, -1, 'probe kprobe (syscall wrapper)');
+      fd.close();
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+
+/**
+ * Load `r0 = 0; exit` as a program of this kind (type, attach type, attach BTF target), to tell a
+ * kernel that refuses the kind itself (EPERM for fentry without trampolines) from one that refuses
+ * a particular program. Returns 0 when it loads, else the errno.
+ */
+export function probeProgramKind(v: { type: number; expectedAttachType: number; attachBtfId?: number; attachBtfObjFd?: number; attachProgFd?: number; flags?: number }): number {
+  const key = `kind:${v.type}:${v.expectedAttachType}:${v.attachBtfId ?? 0}:${v.attachBtfObjFd ? 'mod' : ''}:${v.attachProgFd ? 'prog' : ''}:${v.flags ?? 0}`;
+  const known = errnoCache.get(key);
+  if (known !== undefined) return known;
+  const insns = encode([movR0(0), exit()]);
+  const r = progLoadTry({
+    prog_type: v.type, insn_cnt: insns.length / 8, insns, license: 'GPL', prog_name: 'probe', expected_attach_type: v.expectedAttachType,
+    attach_btf_id: v.attachBtfId, attach_btf_obj_fd: v.attachBtfObjFd, attach_prog_fd: v.attachProgFd, prog_flags: v.flags,
+  }, `probe program (${enumName(ProgType, v.type)}, attach type ${enumName(AttachType, v.expectedAttachType)})`);
+  r.fd?.close();
+  const errno = r.fd ? 0 : r.errno;
+  if (!v.attachBtfObjFd && !v.attachProgFd) errnoCache.set(key, errno);
+  return errno;
+}
+
+const errnoCache = new Map<string, number>();
+
 /** Errnos that mean "this kernel has no such link type" rather than a real failure. */
 export function isLinkUnsupported(errno: number): boolean {
   return errno === Errno.EINVAL || errno === Errno.EOPNOTSUPP || errno === Errno.ENOTSUPP || errno === Errno.E2BIG;
@@ -108,7 +193,7 @@ export function isLinkUnsupported(errno: number): boolean {
 /**
  * Tests only: answer `value` for a probe instead of asking the kernel (undefined: ask it again), so
  * the paths of kernels that lack a feature are tested on any kernel. Names: "sockmap-links",
- * "map:<type>", "helper:<progType>:<helperId>:<attachType>".
+ * "map:<type>", "helper:<progType>:<helperId>:<attachType>", "uprobe-multi-link", "syscall-wrapper".
  */
 export function overrideProbe(name: string, value: boolean | undefined): void {
   if (value === undefined) cache.delete(name);
@@ -118,6 +203,7 @@ export function overrideProbe(name: string, value: boolean | undefined): void {
 /** Forget cached answers (tests). */
 export function resetProbes(): void {
   cache.clear();
+  errnoCache.clear();
 }
 
 /** The overrideProbe() name of a hasHelper() answer. */

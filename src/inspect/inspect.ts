@@ -7,13 +7,13 @@ import type { Btf } from '../btf/btf.js';
 import { coreKindName } from '../btf/core.js';
 import { readElf, SectionFlag, SectionType, SymbolType, type ElfFile } from '../elf/index.js';
 import { parseObject } from '../object/parse.js';
-import type { FunctionSpec, ObjectSpec, Relocation } from '../object/spec.js';
+import type { FunctionSpec, MapSpec, ObjectSpec, Relocation } from '../object/spec.js';
 import { AttachType, enumName, MapType, ProgType } from '../uapi/enums.js';
 
 export interface InspectSection { index: number; name: string; type: string; size: number; flags: string }
 export interface InspectMap {
   name: string; type: string; typeId: number; keySize: number; valueSize: number; maxEntries: number;
-  flags: number; pinning: 'none' | 'byName'; kind: 'map' | 'data'; section: string; innerMap?: string;
+  flags: number; pinning: MapSpec['pinning']; kind: MapSpec['kind']; section: string; innerMap?: string;
 }
 export interface InspectProgram {
   name: string; section: string; type: string; typeId: number; expectedAttachType: string; expectedAttachTypeId: number;
@@ -87,12 +87,14 @@ function variableAt(spec: ObjectSpec, map: string, offset: number): string | und
   return undefined;
 }
 
-function targetOf(spec: ObjectSpec, r: Relocation): InsnTarget {
+function targetOf(spec: ObjectSpec, r: Relocation): InsnTarget | undefined {
   switch (r.kind) {
     case 'map': return { kind: 'map', map: r.map };
     case 'data': return { kind: 'data', map: r.map, offset: r.offset, variable: variableAt(spec, r.map, r.offset) };
     case 'call': return { kind: 'call', target: r.target };
     case 'func': return { kind: 'func', target: r.target };
+    case 'kfunc': return { kind: 'call', target: r.extern };
+    case 'ksym': return undefined;
   }
 }
 
@@ -188,8 +190,8 @@ export function inspectObject(buf: Buffer, file: string): Inspection {
   for (const [fn] of functions) {
     for (const r of fn.relocations) {
       const t = targetOf(spec, r);
-      const row: InspectRelocation = { function: fn.name, insn: r.insn, kind: r.kind, target: r.kind === 'map' || r.kind === 'data' ? r.map : r.target, symbol: r.symbol };
-      if (t.kind === 'data') { row.offset = t.offset; if (t.variable) row.variable = t.variable; }
+      const row: InspectRelocation = { function: fn.name, insn: r.insn, kind: r.kind, target: r.kind === 'map' || r.kind === 'data' ? r.map : r.kind === 'ksym' || r.kind === 'kfunc' ? r.extern : r.target, symbol: r.symbol };
+      if (t?.kind === 'data') { row.offset = t.offset; if (t.variable) row.variable = t.variable; }
       relocations.push(row);
     }
     for (const c of fn.coreRelos) {

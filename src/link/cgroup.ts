@@ -5,8 +5,36 @@ import { resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import { isUnder, readMounts } from '../sys/bpffs.js';
 
-/** The cgroup v2 mount point (/sys/fs/cgroup on pure-v2 hosts, /sys/fs/cgroup/unified on hybrid ones). */
+/** The environment variable naming the cgroup v2 root to use instead of the first cgroup2 mount. */
+export const CGROUP_ROOT_ENV = 'SOCKACCEL_CGROUP_ROOT';
+
+let rootOverride: { dir: string; from: string } | undefined;
+
+/**
+ * Use `dir` as the cgroup v2 root (undefined: back to the mounts). Inside a container the first
+ * cgroup2 mount is the container's own cgroup namespace; the node's tree is mounted elsewhere
+ * (e.g. /host/sys/fs/cgroup) and named here or in $SOCKACCEL_CGROUP_ROOT. `from` names the setting
+ * in errors (e.g. "--cgroup-root").
+ */
+export function setCgroupV2Root(dir: string | undefined, from = 'setCgroupV2Root()'): void {
+  rootOverride = dir ? { dir, from } : undefined;
+}
+
+/** An override must be a cgroup2 mount point: anything else would attach to the wrong tree. */
+function checkedOverride(dir: string, from: string): string {
+  const abs = resolve(dir);
+  if (readMounts().some((m) => m.fstype === 'cgroup2' && m.target === abs)) return abs;
+  throw new UsageError('BAD_PATH', `the cgroup v2 root ${abs} (from ${from}) is not a cgroup2 mount point`, {
+    hint: `mount the node's cgroup2 there (in Kubernetes: a hostPath volume of the node's /sys/fs/cgroup), or point ${from} at a cgroup2 mount`,
+  });
+}
+
+/** The cgroup v2 root: an override (setCgroupV2Root, $SOCKACCEL_CGROUP_ROOT), else the cgroup2 mount
+ * point (/sys/fs/cgroup on pure-v2 hosts, /sys/fs/cgroup/unified on hybrid ones). */
 export function cgroupV2Root(): string {
+  if (rootOverride) return checkedOverride(rootOverride.dir, rootOverride.from);
+  const fromEnv = process.env[CGROUP_ROOT_ENV];
+  if (fromEnv) return checkedOverride(fromEnv, `$${CGROUP_ROOT_ENV}`);
   const mounts = readMounts();
   const v2 = mounts.find((m) => m.fstype === 'cgroup2');
   if (v2) return v2.target;

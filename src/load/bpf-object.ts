@@ -1,12 +1,15 @@
 // BpfObject: an object file opened and parsed by the pure object layer (no kernel), whose specs the
 // caller may adjust before load() puts it into the kernel — libbpf's open/load split.
 import { readFileSync } from 'node:fs';
-import { ObjectError } from '../errors.js';
+import { ObjectError, UsageError } from '../errors.js';
+import type { BpfProgram } from '../programs/program.js';
+import type { Fd } from '../sys/fd.js';
 import { parseObject, setGlobal, type FunctionSpec, type GlobalSpec, type MapSpec, type ObjectSpec, type ProgramSpec } from '../object/index.js';
 import { loadObject, type LoadedObject, type LoadOptions } from './load.js';
 
 export class BpfObject {
   readonly spec: ObjectSpec;
+  readonly #attachTargets: Record<string, BpfProgram | Fd> = {};
 
   private constructor(spec: ObjectSpec) {
     this.spec = spec;
@@ -45,8 +48,26 @@ export class BpfObject {
     return this;
   }
 
-  /** Create the maps, relocate and load every program. */
+  /**
+   * Where a program attaches, as libbpf's bpf_program__set_attach_target: for freplace, the loaded
+   * program whose function `name` it replaces; for fentry/fexit/lsm/iter/tp_btf, `name` alone (a
+   * kernel function, "module:function" for a module's). The program is not touched until load().
+   */
+  setAttachTarget(program: string, target: BpfProgram | Fd | undefined, name?: string): this {
+    const p = this.spec.programs.get(program);
+    if (!p) throw new UsageError('BAD_ARGUMENT', `${this.file}: no program named ${program}; its programs are: ${[...this.spec.programs.keys()].join(', ') || '(none)'}`);
+    if (name !== undefined) p.attachTo = name;
+    if (target) this.#attachTargets[program] = target;
+    else delete this.#attachTargets[program];
+    return this;
+  }
+
+  /**
+   * Create the maps, relocate and load the programs whose `autoload` is true (all but SEC("?...")
+   * ones, unless changed), or exactly `options.programs`.
+   */
   load(options: LoadOptions = {}): LoadedObject {
-    return loadObject(this.spec, options);
+    const attachTargets = { ...this.#attachTargets, ...options.attachTargets };
+    return loadObject(this.spec, Object.keys(attachTargets).length ? { ...options, attachTargets } : options);
   }
 }

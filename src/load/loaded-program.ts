@@ -19,6 +19,10 @@ export class LoadedProgram extends BpfProgram {
   relocations: AppliedRelocation[] = [];
   /** CO-RE relocations applied (instruction, kind, local type, old and new value, or poisoned). */
   coreRelocations: AppliedCoreRelocation[] = [];
+  /** The prog_flags it was loaded with (BPF_F_SLEEPABLE, BPF_F_XDP_HAS_FRAGS from its section). */
+  progFlags = 0;
+  /** The attach_btf_id it was loaded with (0 when none). */
+  attachBtfId = 0;
 
   constructor(fd: Fd, name: string, type: number, expectedAttachType: number, section = '', attachTo = '') {
     super(fd, name, type, expectedAttachType);

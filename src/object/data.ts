@@ -1,8 +1,10 @@
-// Global data: every .rodata*, .data* and .bss* section with content becomes a one-element ARRAY map
-// named after the section, holding the section's initial bytes; every STT_OBJECT symbol in it is a
-// global the user can set before load. .rodata* is read-only for programs (and frozen by the loader).
+// Global data: every .rodata* and .data* section (PROGBITS) and .bss* section (NOBITS) with content
+// becomes a one-element ARRAY map named after the section, holding the section's initial bytes, as
+// libbpf makes them; every STT_OBJECT symbol in it is a global the user can set before load.
+// .rodata* is read-only for programs (and frozen by the loader). BPF_F_MMAPABLE is libbpf's
+// map_is_mmapable(): the section's DATASEC has at least one non-static VAR.
 import { ObjectError } from '../errors.js';
-import { BtfKind, type Btf } from '../btf/index.js';
+import { BtfKind, BtfLinkage, type Btf } from '../btf/index.js';
 import { SectionType, SymbolType, type ElfFile, type ElfSection } from '../elf/index.js';
 import { MapFlag, MapType } from '../uapi/enums.js';
 import type { GlobalSpec, MapSpec } from './spec.js';
@@ -11,6 +13,23 @@ const DATA_SECTION = /^\.(rodata|data|bss)(\..*)?$/;
 
 export function isDataSectionName(name: string): boolean {
   return DATA_SECTION.test(name);
+}
+
+/** The sections libbpf makes global-data maps of: .data*, .rodata* as PROGBITS, .bss* as NOBITS. */
+export function isDataSection(section: ElfSection): boolean {
+  if (!isDataSectionName(section.name) || section.size === 0) return false;
+  if (section.name === '.bss' || section.name.startsWith('.bss.')) return section.type === SectionType.NOBITS;
+  return section.type === SectionType.PROGBITS;
+}
+
+/** map_is_mmapable: the DATASEC of the section has a VAR that is not static (a skeleton exposes it). */
+export function hasNonStaticVar(btf: Btf | undefined, sectionName: string): boolean {
+  const datasec = btf?.find(sectionName, BtfKind.DATASEC);
+  if (!btf || !datasec || datasec.kind !== BtfKind.DATASEC) return false;
+  return datasec.vars.some((v) => {
+    const t = btf.type(v.type);
+    return t.kind === BtfKind.VAR && t.linkage !== BtfLinkage.STATIC;
+  });
 }
 
 export function isReadonlySectionName(name: string): boolean {

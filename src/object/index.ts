@@ -3,10 +3,11 @@
 // the fds the caller gives. Like aya-obj: no syscall, no native binding (test/unit/layers.test.ts).
 export { parseObject, objectName } from './parse.js';
 export { setGlobal } from './globals.js';
-export { lookupSection, programKindOf, SECTION_DEFS, type SectionDef, type ProgramKind } from './sections.js';
+export { knownSectionNames, lookupSection, programKindOf, progFlagsOf, SecFlag, SECTION_DEFS, splitAutoload, unknownSectionError, type SectionDef, type ProgramKind } from './sections.js';
 export { linkFunctions, type LinkedProgram } from './link-functions.js';
-export { applyMapRelocations, type AppliedRelocation } from './relocate.js';
+export { applyExternRelocations, applyMapRelocations, POISON_KFUNC_BASE, POISON_MAP_BASE, type AppliedRelocation, type ExternValue } from './relocate.js';
 export { applyCoreRelocations, explainPoisoned, POISON_IMM, type AppliedCoreRelocation, type CoreContext } from './core-apply.js';
 export { encodeFuncInfo, encodeLineInfo, sourceFinder, FUNC_INFO_REC_SIZE, LINE_INFO_REC_SIZE } from './program-btf.js';
 export { kernelName, sanitizeName } from './names.js';
-export type { MapSpec, ProgramSpec, FunctionSpec, GlobalSpec, ObjectSpec, Relocation, FuncInfo, LineInfo, CoreRelo } from './spec.js';
+export type { MapSpec, ProgramSpec, FunctionSpec, GlobalSpec, ObjectSpec, Relocation, FuncInfo, LineInfo, CoreRelo, ExternSpec, StructOpsSpec } from './spec.js';
+export { alignOf, KCONFIG_SECTION, KSYMS_SECTION } from './externs.js';

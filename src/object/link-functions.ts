@@ -32,25 +32,35 @@ function pointAt(insns: Buffer, index: number, kind: 'call' | 'func', delta: num
 }
 
 /**
- * Append every function `entry` reaches through 'call' and 'func' relocations, in the order first
- * reached. `lookup` finds a function by name (subprograms first, then programs).
+ * Append every function `entry` reaches through 'call' and 'func' relocations, depth first as
+ * libbpf's bpf_object__reloc_code appends them (a callee right after it is first met, its own callees
+ * before the caller's next one), then `also` (an exception callback, which nothing calls) and what
+ * it reaches. `lookup` finds a function by name (subprograms first, then programs).
  */
-export function linkFunctions(file: string, entry: FunctionSpec, lookup: (name: string) => FunctionSpec | undefined): LinkedProgram {
+export function linkFunctions(file: string, entry: FunctionSpec, lookup: (name: string) => FunctionSpec | undefined, also: readonly string[] = []): LinkedProgram {
   const order: FunctionSpec[] = [entry];
   const layout = new Map<string, number>([[entry.name, 0]]);
   let length = entry.instructions.length / 8;
-  for (let i = 0; i < order.length; i++) {
-    for (const r of order[i].relocations) {
-      if ((r.kind !== 'call' && r.kind !== 'func') || layout.has(r.target)) continue;
-      const callee = lookup(r.target);
-      if (!callee) {
-        throw new ObjectError(file, `program ${entry.name}: function ${order[i].name} calls ${r.target} at instruction ${r.insn}, which the object does not define`, { section: order[i].section });
-      }
-      layout.set(callee.name, length);
-      order.push(callee);
-      length += callee.instructions.length / 8;
+  const append = (from: FunctionSpec, name: string, insn: number | undefined) => {
+    const callee = lookup(name);
+    if (!callee) {
+      throw new ObjectError(file, insn === undefined
+        ? `program ${entry.name}: its exception callback ${name} is not a function of the object`
+        : `program ${entry.name}: function ${from.name} calls ${name} at instruction ${insn}, which the object does not define`, { section: from.section });
     }
-  }
+    layout.set(callee.name, length);
+    order.push(callee);
+    length += callee.instructions.length / 8;
+    visit(callee);
+  };
+  const visit = (fn: FunctionSpec) => {
+    for (const r of fn.relocations) {
+      if ((r.kind !== 'call' && r.kind !== 'func') || layout.has(r.target)) continue;
+      append(fn, r.target, r.insn);
+    }
+  };
+  visit(entry);
+  for (const name of also) if (!layout.has(name)) append(entry, name, undefined);
 
   const insns = Buffer.concat(order.map((f) => f.instructions));
   const out: LinkedProgram = { insns, relocations: [], funcInfo: [], lineInfo: [], coreRelos: [], layout, callbacks: [] };

@@ -6,11 +6,15 @@ export function sanitizeName(name: string): string {
 }
 
 /**
- * The name given to the kernel. Global-data maps get a prefix of the object's name, as libbpf does
- * ("sockacce.rodata"), so that `bpftool map` tells them apart between objects.
+ * The kernel name of a global-data map, exactly as libbpf's internal_map_name() makes it: the
+ * section name (at most 15 characters, at least 7 reserved for it) after as much of the object's
+ * name as fits ("tool_exe.rodata", "tool_exe.bss", "tool_ex.kconfig"); a section with two or more
+ * dots (".data.foo", ".rodata.str1.1") keeps its own name with no prefix.
  */
 export function kernelName(objName: string, name: string): string {
-  if (!objName) return sanitizeName(name);
-  const room = Math.max(0, MAX - name.length);
-  return sanitizeName(objName.slice(0, room) + name);
+  let sfx = Math.max(7, name.length);
+  if (sfx >= MAX + 1) sfx = MAX;
+  const custom = name.indexOf('.', 1) >= 0;
+  const pfx = custom || !objName ? 0 : Math.min(MAX - sfx, objName.length);
+  return (objName.slice(0, pfx) + name.slice(0, sfx)).replace(/[^A-Za-z0-9_.]/g, '_');
 }

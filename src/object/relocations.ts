@@ -9,7 +9,7 @@ import { ObjectError } from '../errors.js';
 import { SectionFlag, SectionIndex, SymbolType, type ElfFile, type ElfRelocation, type ElfSection } from '../elf/index.js';
 import { Pseudo } from '../uapi/enums.js';
 import { INSN_SIZE, type FunctionIndex, type FunctionSlot } from './functions.js';
-import type { Relocation } from './spec.js';
+import type { ExternSpec, Relocation } from './spec.js';
 
 /** Opcodes we need to recognise. */
 const OP_LD_IMM64 = 0x18; // BPF_LD | BPF_IMM | BPF_DW
@@ -21,6 +21,10 @@ export interface RelocationTargets {
   isMapSection(sectionIndex: number): boolean;
   /** The global-data map name for a data section index, if it is one. */
   dataMap(sectionIndex: number): string | undefined;
+  /** The extern an undefined symbol (by symbol index) stands for. */
+  externOf(symbolIndex: number): ExternSpec | undefined;
+  /** The name of the .kconfig map (kconfig externs live there). */
+  kconfigMap?: string;
 }
 
 export function resolveRelocations(elf: ElfFile, section: ElfSection, functions: FunctionIndex, targets: RelocationTargets): void {
@@ -74,7 +78,21 @@ function resolveOne(elf: ElfFile, section: ElfSection, fn: FunctionSlot, rel: El
   const src = section.data[rel.offset + 1]! >> 4;
   const imm = section.data.readInt32LE(rel.offset + 4);
 
-  if (sym.sectionIndex === SectionIndex.UNDEF) fail('refers to an extern symbol (.kconfig/.ksyms externs are not supported yet)');
+  if (sym.sectionIndex === SectionIndex.UNDEF) {
+    const ext = targets.externOf(sym.index);
+    if (!ext) return fail(`refers to the undefined symbol ${symName}, which is no __kconfig or __ksym extern: link the object (bpftool gen object) or define it`);
+    if (op === OP_CALL) {
+      if (ext.kind !== 'ksym' || !ext.ksym?.func) fail(`calls extern ${ext.name}, which is not a kernel function (__ksym)`);
+      return { kind: 'kfunc', insn, extern: ext.name, symbol: symName };
+    }
+    if (op !== OP_LD_IMM64) fail(`relocation for extern ${ext.name} on opcode 0x${op.toString(16)}, which is neither ld_imm64 nor a call`);
+    if (rel.offset + 2 * INSN_SIZE > fn.end) fail('ld_imm64 instruction is cut off by the end of the function');
+    if (ext.kind === 'kconfig') {
+      // The kconfig value's slot in the .kconfig map (libbpf sets insn[1].imm to it, ignoring the addend).
+      return { kind: 'data', insn, map: targets.kconfigMap!, offset: ext.kconfig!.offset, symbol: symName };
+    }
+    return { kind: 'ksym', insn, extern: ext.name, symbol: symName };
+  }
   if (sym.sectionIndex >= elf.sections.length) fail(`refers to special section index ${sym.sectionIndex}, which is not supported`);
   const targetSection = elf.sections[sym.sectionIndex]!;
   const targetIsCode = (targetSection.flags & SectionFlag.EXECINSTR) !== 0;

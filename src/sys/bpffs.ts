@@ -62,6 +62,14 @@ export function preparePinPath(path: string, what: string): { path: string; crea
       });
     }
   }
+  // bpffs refuses (EPERM) any name with a dot in it, files and directories alike (bpf_lookup).
+  const mount = bpffsFor(abs)!;
+  const dotted = abs.slice(mount.length).split('/').find((part) => part.includes('.'));
+  if (dotted) {
+    throw new UsageError('BAD_PATH', `cannot pin ${what} at ${abs}: bpffs refuses names with a dot ("${dotted}")`, {
+      hint: `use another name, e.g. ${dotted.replace(/\./g, '_')}`,
+    });
+  }
   let createdDir: string | undefined;
   try {
     createdDir = mkdirSync(dirname(abs), { recursive: true });

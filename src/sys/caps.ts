@@ -18,9 +18,11 @@ export function hasCap(caps: bigint, cap: number): boolean {
   return ((caps >> BigInt(cap)) & 1n) === 1n;
 }
 
-/** True when this process may load and attach networking programs (and, with PERFMON, tracing ones). */
-export function privileged(caps = effectiveCaps()): boolean {
-  return hasCap(caps, Cap.SYS_ADMIN) || (hasCap(caps, Cap.BPF) && hasCap(caps, Cap.NET_ADMIN));
+/** True when this process may load and attach networking programs; with `tracing`, also programs
+ * that read kernel memory or format strings (bpf_probe_read_kernel, bpf_snprintf: CAP_PERFMON). */
+export function privileged(caps = effectiveCaps(), opts: { tracing?: boolean } = {}): boolean {
+  if (hasCap(caps, Cap.SYS_ADMIN)) return true;
+  return hasCap(caps, Cap.BPF) && hasCap(caps, Cap.NET_ADMIN) && (!opts.tracing || hasCap(caps, Cap.PERFMON));
 }
 
 export const PRIVILEGE_HINT = 'run as root, or with CAP_BPF and CAP_NET_ADMIN (CAP_PERFMON too for tracing programs)';

@@ -203,3 +203,55 @@ export function btfLoadTry(btf: Buffer, logBuf: Buffer | undefined, logLevel: nu
   const r = bpfTry(Cmd.BTF_LOAD, attr, what);
   return r.ret < 0 ? { errno: r.errno } : { fd: new Fd(r.ret), errno: 0 };
 }
+
+/** BPF_BTF_GET_NEXT_ID: the next BTF object id after `startId`, or undefined at the end (ENOENT). */
+export function btfGetNextId(startId: number, what: string): number | undefined {
+  const attr = new Attr(A.OBJ_ID, { start_id: startId });
+  const r = bpfTry(Cmd.BTF_GET_NEXT_ID, attr, what);
+  if (r.ret < 0) {
+    if (r.errno === Errno.ENOENT) return undefined;
+    throw bpfError(cmdName(Cmd.BTF_GET_NEXT_ID), r.errno, what);
+  }
+  return attr.get('next_id');
+}
+
+/** BPF_BTF_GET_FD_BY_ID without throwing (a module may go away between listing and opening). */
+export function btfGetFdByIdTry(id: number, what: string): { fd?: Fd; errno: number } {
+  const r = bpfTry(Cmd.BTF_GET_FD_BY_ID, new Attr(A.OBJ_ID, { btf_id: id }), what);
+  return r.ret < 0 ? { errno: r.errno } : { fd: new Fd(r.ret), errno: 0 };
+}
+
+/** A BTF object's id, name ("vmlinux", a module's name, "" for a program's) and whether it is the kernel's. */
+export function btfIdentity(fd: Fd, what: string): { id: number; name: string; kernelBtf: boolean; size: number } {
+  const BTF_INFO_SIZE = 32;
+  const name = Buffer.alloc(64);
+  const info = objInfo(fd, Buffer.alloc(BTF_INFO_SIZE), what, (b, attr) => {
+    b.writeBigUInt64LE(attr.addressOf(name), 16);
+    b.writeUInt32LE(name.length, 24);
+  });
+  const end = name.indexOf(0);
+  return { id: info.readUInt32LE(12), name: name.toString('utf8', 0, end < 0 ? name.length : end), kernelBtf: info.readUInt32LE(28) !== 0, size: info.readUInt32LE(8) };
+}
+
+/** The raw bytes of a BTF object in the kernel (a program's BTF, for freplace targets). */
+export function btfData(fd: Fd, what: string): Buffer {
+  const { size } = btfIdentity(fd, what);
+  const data = Buffer.alloc(size);
+  objInfo(fd, Buffer.alloc(32), what, (b, attr) => {
+    b.writeBigUInt64LE(attr.addressOf(data), 0);
+    b.writeUInt32LE(data.length, 8);
+  });
+  return data;
+}
+
+/** BPF_PROG_BIND_MAP without throwing: keep `mapFd` alive as long as the program (libbpf binds .rodata). */
+export function progBindMapTry(progFd: Fd, mapFd: Fd, what: string): { errno: number } {
+  const r = bpfTry(Cmd.PROG_BIND_MAP, new Attr(A.PROG_BIND_MAP, { prog_fd: progFd.value, map_fd: mapFd.value }), what);
+  return { errno: r.ret < 0 ? r.errno : 0 };
+}
+
+/** BPF_PROG_GET_FD_BY_ID without throwing. */
+export function progGetFdByIdTry(id: number, what: string): { fd?: Fd; errno: number } {
+  const r = bpfTry(Cmd.PROG_GET_FD_BY_ID, new Attr(A.OBJ_ID, { prog_id: id }), what);
+  return r.ret < 0 ? { errno: r.errno } : { fd: new Fd(r.ret), errno: 0 };
+}

@@ -25,7 +25,7 @@ export function errnoName(errno: number): string {
 export function hintFor(op: string, errno: number): string | undefined {
   switch (errno) {
     case Errno.EPERM:
-      if (op === 'BPF_OBJ_PIN' || op === 'BPF_OBJ_GET') return 'the path must be on a bpffs mount (e.g. /sys/fs/bpf), and this needs root or CAP_BPF';
+      if (op === 'BPF_OBJ_PIN' || op === 'BPF_OBJ_GET') return 'the path must be on a bpffs mount (e.g. /sys/fs/bpf) with no dot in any name below the mount, and this needs root or CAP_BPF';
       if (op === 'mount') return 'mounting bpffs needs root or CAP_SYS_ADMIN';
       // Privileged already: the permission is not what is missing.
       if (privileged()) {
@@ -36,6 +36,7 @@ export function hintFor(op: string, errno: number): string | undefined {
     case Errno.ENOSYS:
       return 'this kernel has no bpf() syscall (CONFIG_BPF_SYSCALL) or does not know this command';
     case Errno.E2BIG:
+      if (op === 'BPF_MAP_CREATE') return 'max_entries, the key or the value is larger than this kernel allows for this map type (or the kernel does not know a field we set)';
       return 'the kernel does not know a field we set: it is older than the feature used';
     case Errno.ENOENT:
       if (op === 'BPF_OBJ_GET') return 'nothing is pinned at that path';

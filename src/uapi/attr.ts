@@ -77,7 +77,7 @@ export const PROG_LOAD = layout('BPF_PROG_LOAD attr', { attrAnonymousWith: 'prog
   f('fd_array', 120, 'ptr'),
   f('core_relos', 128, 'ptr'),
   f('core_relo_rec_size', 136, 'u32'),
-  f('log_true_size', 140, 'u32', { out: true }),
+  f('log_true_size', 140, 'u32', { out: true, since: '6.4' }),
   f('prog_token_fd', 144, 'fd'),
   f('fd_array_cnt', 148, 'u32'),
 ]);
@@ -93,7 +93,7 @@ export const OBJ = layout('BPF_OBJ_PIN/BPF_OBJ_GET attr', { attrAnonymousWith: '
 /** PROG_ATTACH and PROG_DETACH. */
 export const PROG_ATTACH = layout('BPF_PROG_ATTACH/BPF_PROG_DETACH attr', { attrAnonymousWith: 'attach_bpf_fd' }, [
   f('target_fd', 0, 'fd', { always: true }),
-  f('target_ifindex', 0, 'u32'),
+  f('target_ifindex', 0, 'u32', { since: '6.6' }),
   f('attach_bpf_fd', 4, 'fd', { always: true }),
   f('attach_type', 8, 'u32', { enum: AttachType, always: true }),
   f('attach_flags', 12, 'u32', { flags: AttachFlag }),
@@ -142,7 +142,7 @@ export const OBJ_GET_INFO_BY_FD = layout('BPF_OBJ_GET_INFO_BY_FD attr', { attrMe
 
 export const PROG_QUERY = layout('BPF_PROG_QUERY attr', { attrMember: 'query' }, [
   f('target_fd', 0, 'fd', { always: true }),
-  f('target_ifindex', 0, 'u32'),
+  f('target_ifindex', 0, 'u32', { since: '6.6' }),
   f('attach_type', 4, 'u32', { enum: AttachType, always: true }),
   f('query_flags', 8, 'u32', { flags: QueryFlag }),
   f('attach_flags', 12, 'u32', { out: true }),
@@ -167,7 +167,7 @@ export const BTF_LOAD = layout('BPF_BTF_LOAD attr', { attrAnonymousWith: 'btf_si
   f('btf_size', 16, 'u32', { always: true }),
   f('btf_log_size', 20, 'u32'),
   f('btf_log_level', 24, 'u32'),
-  f('btf_log_true_size', 28, 'u32', { out: true }),
+  f('btf_log_true_size', 28, 'u32', { out: true, since: '6.4' }),
   f('btf_flags', 32, 'u32'),
   f('btf_token_fd', 36, 'fd'),
 ]);
@@ -186,7 +186,7 @@ export const TASK_FD_QUERY = layout('BPF_TASK_FD_QUERY attr', { attrMember: 'tas
 
 export const LINK_CREATE = layout('BPF_LINK_CREATE attr', { attrMember: 'link_create' }, [
   f('prog_fd', 0, 'fd', { always: true }),
-  f('map_fd', 0, 'fd'),
+  f('map_fd', 0, 'fd', { since: '6.4' }),
   f('target_fd', 4, 'fd', { always: true }),
   f('target_ifindex', 4, 'u32'),
   f('attach_type', 8, 'u32', { enum: AttachType, always: true }),
@@ -228,10 +228,10 @@ export const LINK_CREATE = layout('BPF_LINK_CREATE attr', { attrMember: 'link_cr
 export const LINK_UPDATE = layout('BPF_LINK_UPDATE attr', { attrMember: 'link_update' }, [
   f('link_fd', 0, 'fd', { always: true }),
   f('new_prog_fd', 4, 'fd', { always: true }),
-  f('new_map_fd', 4, 'fd'),
+  f('new_map_fd', 4, 'fd', { since: '6.4' }),
   f('flags', 8, 'u32'),
   f('old_prog_fd', 12, 'fd'),
-  f('old_map_fd', 12, 'fd'),
+  f('old_map_fd', 12, 'fd', { since: '6.4' }),
 ]);
 
 export const LINK_DETACH = layout('BPF_LINK_DETACH attr', { attrMember: 'link_detach' }, [

@@ -37,6 +37,9 @@ export interface Field<N extends string = string, K extends FieldKind = FieldKin
   readonly out?: boolean;
   /** Narrated even when zero (the fields that say what a call is about). */
   readonly always?: boolean;
+  /** The first kernel release known to have it ("6.4"), for fields newer than our oldest supported
+   * kernel: older kernels lack them (and reject a non-zero value: keep them zero there). */
+  readonly since?: string;
 }
 
 /** Where the kernel's BTF describes a layout, for the offset check. */
@@ -76,7 +79,7 @@ export type CamelDecoded<L, P extends string = ''> = {
   [E in FieldsOf<L> as E['name'] extends `${P}${infer R}` ? Camel<R> : never]: Decodes<E['kind']>
 };
 
-type Extra = Partial<Pick<Field, 'enum' | 'flags' | 'out' | 'always'>>;
+type Extra = Partial<Pick<Field, 'enum' | 'flags' | 'out' | 'always' | 'since'>>;
 const SIZE: Record<FieldKind, number> = { u8: 1, u16: 2, u32: 4, u64: 8, s32: 4, fd: 4, ptr: 8, str: 8, name: 16, hex: 8, bit0: 4 };
 
 /** A field of `kind` at `offset`; `size` only for the inline kinds (name, hex) when not the default. */

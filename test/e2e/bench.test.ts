@@ -1,6 +1,7 @@
 // `sockaccel-ffi bench` end to end, short: the CLI builds the load generator, installs its own
-// sockaccel in a temporary cgroup, measures the three transports, prints JSON of the documented
-// shape with the sockaccel bytes redirected, writes the chart and table, and leaves nothing behind.
+// sockaccels (policy learn, and policy all with --compare-all) in temporary cgroups, measures the
+// four transports, prints JSON of the documented shape with the policy's decision per row and each
+// install's counters, writes the chart and table, and leaves nothing behind.
 // Speed is not asserted (that is the benchmark's job), only that every piece works.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -17,38 +18,48 @@ const leftovers = () => ({
   pins: readdirSync('/sys/fs/bpf').filter((n) => n.startsWith('sockaccel-bench-')),
 });
 
-test('bench --sizes 1024 --duration 0.3 --json --out DIR', () => {
+test('bench --sizes 1024,65536 --compare-all --duration 0.3 --json --out DIR', () => {
   const before = leftovers();
   const out = mkdtempSync(join(tmpdir(), 'sae2e-bench-'));
   try {
-    const stdout = execFileSync(process.execPath, [CLI, 'bench', '--sizes', '1024', '--duration', '0.3', '--rounds', '2', '--json', '--quiet', '--out', out],
-      { encoding: 'utf8', timeout: 60_000 });
+    const stdout = execFileSync(process.execPath, [CLI, 'bench', '--sizes', '1024,65536', '--compare-all', '--duration', '0.3', '--rounds', '2', '--json', '--quiet', '--out', out],
+      { encoding: 'utf8', timeout: 120_000 });
     const r = JSON.parse(stdout);
-    assert.equal(r.throughput.map((e: any) => `${e.transport}/${e.size}`).sort(), ['sockaccel/1024', 'tcp/1024', 'unix/1024']);
+    const transports = ['sockaccel', 'sockaccel-all', 'tcp', 'unix'];
+    assert.equal(r.throughput.map((e: any) => `${e.transport}/${e.size}`).sort(), transports.flatMap((t) => [`${t}/1024`, `${t}/65536`]).sort());
     for (const e of r.throughput) {
       assert.ok(e.gbps > 0, `${e.transport} gbps ${e.gbps}`);
       assert.is(e.rounds.length, 2);
       assert.ok(e.gbpsMin <= e.gbps && e.gbps <= e.gbpsMax);
     }
-    assert.equal(r.latency.map((e: any) => e.transport).sort(), ['sockaccel', 'tcp', 'unix']);
+    assert.equal(r.latency.map((e: any) => e.transport).sort(), transports);
     for (const e of r.latency) {
       assert.is(e.size, 64);
       assert.ok(e.p50Us > 0 && e.p99Us >= e.p50Us, `${e.transport} ${e.p50Us} ${e.p99Us}`);
     }
     assert.type(r.machine.kernel, 'string');
     assert.ok(r.machine.cpus >= 1);
-    // The accelerated runs really went through sockaccel: at least the 2 rounds of 1024-byte
-    // stream traffic, and nothing left to TCP.
-    assert.ok(r.sockaccel.redirectedBytes > 0, `redirected ${r.sockaccel.redirectedBytes}`);
-    assert.is(r.sockaccel.misses, 0);
-    assert.is(r.sockaccel.passedBytes, 0);
+    // The learning install decided each row from its warm-up: 1 KiB writes are a stream of small
+    // writes (TCP), 64 KiB writes are bulk and ping-pong is request/response (redirected).
+    const verdict = (t: string, size: number) => r.throughput.find((e: any) => e.transport === t && e.size === size)?.decision?.verdict;
+    assert.equal({ '1024': verdict('sockaccel', 1024), '65536': verdict('sockaccel', 65536), pingpong: r.latency.find((e: any) => e.transport === 'sockaccel')?.decision?.verdict },
+      { '1024': 'tcp', '65536': 'accelerate', pingpong: 'accelerate' }, JSON.stringify(r.sockaccel));
+    assert.ok(r.sockaccel.redirectedBytes > 0 && r.sockaccel.passedBytes === 0, `learn: ${JSON.stringify(r.sockaccel)}`);
+    assert.ok(r.sockaccel.decisions.smallWrites > 0, `learn: small-write sockets stayed out of the map: ${JSON.stringify(r.sockaccel.decisions)}`);
+    // Policy all redirected everything: every run's bytes, nothing left to TCP.
+    assert.is(r.sockaccelAll.policy, 'all');
+    assert.ok(r.sockaccelAll.redirectedBytes > 0, `redirected ${r.sockaccelAll.redirectedBytes}`);
+    assert.is(r.sockaccelAll.misses, 0);
+    assert.is(r.sockaccelAll.passedBytes, 0);
     assert.equal(readdirSync(out).sort(), ['bench.json', 'bench.md', 'bench.svg']);
     assert.match(readFileSync(join(out, 'bench.svg'), 'utf8'), /^<svg [^]*<\/svg>\n$/);
-    assert.match(readFileSync(join(out, 'bench.md'), 'utf8'), /\| 1 KiB \|/);
+    const md = readFileSync(join(out, 'bench.md'), 'utf8');
+    assert.match(md, /\| 1 KiB \|.*\| TCP: a stream of small writes \|/);
+    assert.match(md, /\| 64 KiB \|.*\| redirected \|/);
   } finally {
     rmSync(out, { recursive: true, force: true });
   }
-  assert.equal(leftovers(), before, 'temporary cgroup and pin dir removed');
+  assert.equal(leftovers(), before, 'temporary cgroups and pin dirs removed');
 });
 
 test('bench rejects bad options with exit 2', () => {

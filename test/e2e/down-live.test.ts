@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { down, status } from '../../src/accel/index.js';
-import { cgroupAttachments, sockopsAttachments, finished, freePort, listPins, startNodeClient, startNodeServer, startPyPeer, waitFor, withScope } from '../support/index.js';
+import { cgroupAttachments, sockopsAttachments, finished, freePort, listPins, startNodeClient, startNodeServer, startPyPeer, TIME_SCALE, waitFor, withScope } from '../support/index.js';
 import { accelUp, MB, counters, note } from '../support/accel.js';
 
 const TOTAL = 40 * MB;
@@ -34,7 +34,7 @@ t('down waits for the live stream, which completes intact; then nothing is left'
     let sentAllAt = 0;
     void cl.waitLine(/^SENT_ALL/, 60_000).then(() => { sentAllAt = Date.now(); }, () => {});
     let progress = 0;
-    const downing = down({ pinDir, timeoutMs: 10_000, onProgress: () => { progress++; } });
+    const downing = down({ pinDir, timeoutMs: 10_000 * TIME_SCALE, onProgress: () => { progress++; } });
 
     // While down waits: the install reports not up, and a NEW connection in the cgroup is not
     // accelerated any more (sock_ops is detached first) yet works.

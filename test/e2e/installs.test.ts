@@ -1,12 +1,14 @@
 // One cgroup, one install: a second `up` with another pin dir on the same cgroup, on a child of it
 // or on its parent is refused and names the pin dir that owns it (else the second install would be
 // silently dead: a socket can be in only one install's map). `down` removes the directories `up`
-// created for its pin dir, and no others.
+// created for its pin dir, and no others; a failed `up` leaves nothing behind.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, mkdirSync, rmdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { UsageError } from '../../src/index.js';
+import { BpfError, UsageError } from '../../src/index.js';
+import { readElf } from '../../src/elf/index.js';
+import { shippedObject } from '../../src/accel/layout.js';
 import { down, up } from '../../src/accel/index.js';
 import { sockopsAttachments, withScope } from '../support/index.js';
 
@@ -58,6 +60,32 @@ t('down removes the directories up created for the pin dir, not those that were 
     assert.ok(r.complete);
     assert.not.ok(existsSync(join(base, 'a')), 'the parents up created are gone');
     assert.ok(existsSync(base), 'the directory that was there before stays');
+  });
+});
+
+t('a failed up leaves nothing: no pins, no attachment, no directory it made', async () => {
+  await withScope('failedup', async (scope) => {
+    const cgroup = scope.cgroup();
+    const base = scope.pinDir('base');
+    mkdirSync(base);
+    // The shipped object with the sk_msg program's first instruction made invalid: the loader
+    // parses it, maps are created, then the verifier refuses the program.
+    const bytes = Buffer.from(readFileSync(shippedObject()));
+    const section = readElf(bytes, 'sockaccel.bpf.o').sections.find((x) => x.name === 'sk_msg');
+    assert.ok(section, 'the object has an sk_msg section');
+    bytes[section!.offset] = 0xff;
+    const objectPath = join(scope.tmpDir(), 'broken.bpf.o');
+    writeFileSync(objectPath, bytes);
+    const pinDir = join(base, 'a', 'b');
+    try {
+      await up({ cgroup, pinDir, objectPath, maxEntries: 16 });
+      assert.unreachable('a refused program must fail up');
+    } catch (e) {
+      assert.instance(e, BpfError, String(e));
+    }
+    assert.not.ok(existsSync(join(base, 'a')), 'the directories up made are gone');
+    assert.equal(readdirSync(base), [], 'nothing pinned');
+    assert.is(sockopsAttachments(cgroup).length, 0, 'nothing attached');
   });
 });
 

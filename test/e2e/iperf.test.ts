@@ -1,7 +1,8 @@
-// iperf3 (dual-stack server: AF_INET6 listener, v4-mapped peers) inside an accelerated cgroup, under
-// the default policy (learn): a first 1 s run on plain TCP teaches the service (128 KiB writes:
-// bulk), then a second run works, its payload skips lo, and the counters account for it. A control run outside the
-// cgroup shows the lo measurement really moves with payload (so the bypass assertion can fail).
+// The seed tutorial's demo, `iperf3 -c ADDR -l 64k` against `iperf3 -s` (dual-stack server: AF_INET6
+// listener, v4-mapped peers), inside an accelerated cgroup under the default policy (learn): a first
+// 1 s run on plain TCP teaches the service (64 KiB writes: bulk), then a second run works, its
+// payload skips lo (< 1 %), and the counters account for it. A control run outside the cgroup shows
+// the lo measurement really moves with payload (so the bypass assertion can fail).
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Scope, freePort, sharedSetup, loTxBytes, waitListening, type Where } from '../support/index.js';
@@ -18,7 +19,7 @@ async function iperfServer(scope: Scope, where: Where): Promise<number> {
 
 async function iperf(scope: Scope, where: Where, addr: string, port: number, seconds = 2): Promise<IperfRun> {
   const lo0 = loTxBytes();
-  const cl = scope.start('iperf3', ['-c', addr, '-p', String(port), '-t', String(seconds), '-J'], { ...where, timeoutMs: 20_000 });
+  const cl = scope.start('iperf3', ['-c', addr, '-p', String(port), '-l', '64k', '-t', String(seconds), '-J'], { ...where, timeoutMs: 20_000 });
   const exit = await cl.done;
   const lo = loTxBytes() - lo0;
   let json: any = {};
@@ -43,7 +44,7 @@ const t = suite('e2e: iperf3');
 t.after(() => shared.close());
 
 for (const addr of ['127.0.0.1', '::1']) {
-  t(`iperf3 -c ${addr} inside the cgroup is accelerated`, async () => {
+  t(`iperf3 -c ${addr} -l 64k inside the cgroup is accelerated (after a first run)`, async () => {
     const ctx = await shared.get();
     const where = { cgroup: ctx.cgroup };
     const port = await iperfServer(ctx.scope, where);

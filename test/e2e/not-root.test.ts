@@ -1,5 +1,5 @@
 // The CLI run as an unprivileged user (nobody): exit code 1, one clear message telling to run as
-// root or with CAP_BPF and CAP_NET_ADMIN, no stack trace, and nothing attached or pinned.
+// root or with CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON, no stack trace, and nothing attached or pinned.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { cgroupAttachments, cliAsNobody, listPins, run, withScope } from '../support/index.js';
@@ -9,7 +9,7 @@ const t = suite('e2e: not root');
 const STACK = /^\s+at .+[:(]\d+:\d+\)?$/m;
 
 for (const verb of ['up', 'down'] as const) {
-  t(`CLI ${verb} as nobody: exit 1, says to run as root or with CAP_BPF and CAP_NET_ADMIN`, async () => {
+  t(`CLI ${verb} as nobody: exit 1, says to run as root or with CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON`, async () => {
     await withScope(`nonroot${verb}`, async (scope) => {
       const cgroup = scope.cgroup();
       const pinDir = scope.pinDir();

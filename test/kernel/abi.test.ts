@@ -2,6 +2,7 @@
 // field by field against the running kernel's own description of them: its BTF. A round trip could
 // not catch an offset wrong on both sides; this can. Fields newer than the running kernel (beyond
 // its struct's end, or in a union member it does not have yet) are listed, not failed.
+import { release } from 'node:os';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync } from 'node:fs';
@@ -79,6 +80,13 @@ function locate(l: Layout): BtfComposite {
   throw new Error(`union bpf_attr has no anonymous struct with a member ${where.attrAnonymousWith}`);
 }
 
+/** Is kernel release `r` ("6.1.0-57-amd64") older than `v` ("6.4")? */
+function olderThan(r: string, v: string): boolean {
+  const a = r.split(/[.-]/).slice(0, 2).map(Number);
+  const b = v.split('.').map(Number);
+  return a[0]! < b[0]! || (a[0] === b[0] && a[1]! < b[1]!);
+}
+
 interface FieldCheck { field: Field; status: 'ok' | 'newer' | 'wrong'; detail: string }
 
 function checkField(struct: BtfComposite, f: Field): FieldCheck {
@@ -90,8 +98,9 @@ function checkField(struct: BtfComposite, f: Field): FieldCheck {
     if (!composite(ty)) return { field: f, status: 'wrong', detail: `${parts.slice(0, i).join('.')} is not a struct` };
     const found = findMember(ty, parts[i]!, bits);
     if (!found) {
-      // Newer than this kernel: past the end of its struct, or in a union member it does not have.
-      const newer = f.offset >= struct.size || i === 0 && parts.length > 1;
+      // Newer than this kernel: past the end of its struct, in a union member it does not have, or
+      // marked with the release that added it (a member of a union added later).
+      const newer = f.offset >= struct.size || i === 0 && parts.length > 1 || (f.since !== undefined && olderThan(release(), f.since));
       return { field: f, status: newer ? 'newer' : 'wrong', detail: `${f.name} is not in this kernel's ${parts.slice(0, i).join('.') || 'struct'}` };
     }
     member = found.member;

@@ -10,7 +10,6 @@ export * from './bpftool.js';
 export * from './scope.js';
 export * from './pypeer.js';
 export * from './peers.js';
-export * from './known.js';
 export * from './safety-peers.js';
 export * from './tools.js';
 export * from './skip.js';

@@ -105,6 +105,7 @@ export function start(cmd: string, args: string[], opts: StartOptions): Proc {
       child.on('error', (e) => { stderr += String(e); });
     }),
     waitLine(re, timeoutMs) {
+      timeoutMs *= TIME_SCALE;
       const already = stdout.split('\n').find((l) => re.test(l));
       if (already !== undefined) return Promise.resolve(already);
       return new Promise<string>((resolve, reject) => {
@@ -157,10 +158,15 @@ export async function killAll(timeoutMs = 3000): Promise<void> {
   await Promise.race([Promise.all(procs.map((p) => p.done)), sleep(timeoutMs)]);
 }
 
+/** Waits for a peer to start are multiplied by this: $SAE2E_TIME_SCALE, or 4 in the qemu VMs (TCG
+ * runs node and python start-up 5-10x slower than the host); never the test's own assertions. */
+export const TIME_SCALE = Number(process.env.SAE2E_TIME_SCALE) > 0 ? Number(process.env.SAE2E_TIME_SCALE) : process.env.SOCKACCEL_VM ? 4 : 1;
+
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** Poll `check` every `everyMs` until it returns a truthy value or `timeoutMs` passes (then throw). */
 export async function waitFor<T>(what: string, check: () => T | Promise<T>, timeoutMs: number, everyMs = 25): Promise<T> {
+  timeoutMs *= TIME_SCALE;
   const deadline = Date.now() + timeoutMs;
   for (let i = 0; ; i++) {
     const v = await check();

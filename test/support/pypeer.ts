@@ -162,9 +162,9 @@ try:
             time.sleep(interval_ms / 1000.0)
         say('SENT_ALL')
         c.shutdown(socket.SHUT_WR)
-        # poll() first: after our own shutdown(SHUT_WR) a bare blocking recv() on an accelerated
-        # socket can return EAGAIN (known kernel limitation, tested on its own with
-        # SOCKACCEL_KNOWN_LIMITATIONS=1); this peer is here to test down, not that.
+        # poll() first: after our own shutdown(SHUT_WR) a bare blocking recv() on a socket still in
+        # the map can return EAGAIN (the kernel's; the half-close rescue and the policy deal with it,
+        # tested in concurrency and safety); this peer is here to test down, not that.
         USE_POLL[0] = True
         stage('recv OK reply to EOF (poll, then blocking recv)')
         buf = bytearray()

@@ -2,6 +2,9 @@
 // `close()` (called from `finally`) undoes it in reverse order even when the test failed:
 // peers killed by pid, netns deleted, the accelerator taken down (forced, bounded), pins removed,
 // the cgroup emptied and removed. Errors during cleanup are collected and reported, not hidden.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createCgroup, removeCgroup } from './cgroup.js';
 import { addNetns, deleteNetns } from './netns.js';
 import { listPins, removePinDir, tempPinDir } from './pins.js';
@@ -29,6 +32,13 @@ export class Scope {
     const ns = addNetns(name);
     this.defer(`delete netns ${ns}`, () => deleteNetns(ns));
     return ns;
+  }
+
+  /** A private temporary directory, removed with everything in it. */
+  tmpDir(name = this.tag): string {
+    const dir = mkdtempSync(join(tmpdir(), `sae2e-${name}-`));
+    this.defer(`rm -r ${dir}`, () => rmSync(dir, { recursive: true, force: true }));
+    return dir;
   }
 
   /** A pin directory; cleanup takes down whatever is still installed there (forced), then rm -rf. */

@@ -92,6 +92,13 @@ test('the accelerator uses only the public API of the loader', () => {
   }
 });
 
+test('the agent uses only the public APIs (sockaccel-ffi and sockaccel-ffi/accel)', () => {
+  for (const [f, deps] of graph) {
+    if (layerOf(f) !== 'agent') continue;
+    for (const d of deps) assert.ok(d === 'index.ts' || d === 'accel/index.ts' || d.startsWith('agent/') || d.startsWith('node:'), `${f} imports ${d}: use what 'sockaccel-ffi' or 'sockaccel-ffi/accel' export`);
+  }
+});
+
 test('with koffi unloadable: the package imports, objects parse, and no file is read at import', () => {
   const dir = mkdtempSync(join(tmpdir(), 'sockaccel-layers-'));
   try {

@@ -3,6 +3,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ObjectError } from '../../src/errors.js';
+import { BpfObject } from '../../src/load/bpf-object.js';
 import { parseObject, objectName } from '../../src/object/parse.js';
 import { AttachType, MapFlag, MapType, ProgType } from '../../src/uapi/enums.js';
 import { readElf } from '../../src/elf/index.js';
@@ -60,11 +61,12 @@ test('global data maps and globals', () => {
   const spec = parse('globals');
   const rodata = spec.maps.get('.rodata')!;
   assert.equal([rodata.kind, rodata.type, rodata.keySize, rodata.valueSize, rodata.maxEntries, rodata.flags, rodata.readonly],
-    ['data', MapType.ARRAY, 4, 16, 1, MapFlag.RDONLY_PROG, true]);
+    ['data', MapType.ARRAY, 4, 16, 1, MapFlag.RDONLY_PROG | MapFlag.MMAPABLE, true]);
   assert.is(rodata.contents!.readUInt32LE(0), 0x1234);
   assert.is(rodata.contents!.readBigUInt64LE(8), 7n);
   const data = spec.maps.get('.data')!;
-  assert.equal([data.valueSize, data.flags, data.readonly], [16, 0, false]);
+  // libbpf's map_is_mmapable: a section with a non-static variable is BPF_F_MMAPABLE.
+  assert.equal([data.valueSize, data.flags, data.readonly], [16, MapFlag.MMAPABLE, false]);
   assert.is(data.contents!.readBigUInt64LE(0), 100n);
   assert.is(data.contents![8], 5);
   assert.is(data.contents!.readUInt32LE(12), 42);
@@ -179,12 +181,19 @@ test('a call to the middle of a function, or a bad relocation target, is an Obje
   assert.ok(spec);
 });
 
-test('unknown program section names the section', () => {
+test('an unknown program section opens (type UNSPEC) and is refused at load, naming the section', () => {
   // Rename "socket" to "sockex" in the section name table, where it is the tail of ".relsocket".
-  expectError('calls', (b) => {
-    const at = b.indexOf(Buffer.from('.relsocket\0'));
-    b.write('sockex', at + 4, 'latin1');
-  }, /unknown program section name "sockex"/);
+  const b = Buffer.from(readFixture('calls'));
+  const at = b.indexOf(Buffer.from('.relsocket\0'));
+  b.write('sockex', at + 4, 'latin1');
+  // And hide .BTF.ext, whose records name the section by its old name.
+  const ext = b.indexOf(Buffer.from('.BTF.ext\0'));
+  b.write('.BTF.exx', ext, 'latin1');
+  const obj = BpfObject.open(b, 'calls.bpf.o');
+  const first = obj.programs.get('calls_first')!;
+  assert.equal([first.type, first.section, first.autoload], [0, 'sockex', true]);
+  // Refused before any bpf() call: no kernel is needed to see it.
+  assert.throws(() => obj.load(), (e: Error) => e instanceof ObjectError && /program \w+: section "sockex" is not a program section name libbpf knows/.test(e.message) && /ProgType/.test(e.message));
 });
 
 test('legacy maps with a bad record size', () => {

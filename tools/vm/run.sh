@@ -6,7 +6,7 @@
 #
 # SUITES (comma list, default kernel,accel): kernel (test/kernel), cli, e2e, accel (= cli,e2e), unit,
 # DIR/NAME for one file (kernel/compat), node:/abs/script.js to debug (not under /tmp: the guest's
-# /tmp is its own). --timeout bounds the whole VM run (default 1800 s). TCG is the default: nested
+# /tmp is its own). --timeout bounds the whole VM run (default 3600 s). TCG is the default: nested
 # KVM does not boot here; --accel auto tries KVM with a 30 s boot watchdog, then TCG.
 #
 # - fetches the newest linux-image-6.1.0-*-amd64 / linux-image-6.12.*-amd64 with `apt-get download`
@@ -30,7 +30,7 @@ SERIES=${1:-}
 [ -n "$SERIES" ] || usage
 shift
 ONLY="kernel,accel"
-TIMEOUT=${SOCKACCEL_VM_TIMEOUT:-1800}
+TIMEOUT=${SOCKACCEL_VM_TIMEOUT:-3600}
 ACCEL=${SOCKACCEL_VM_ACCEL:-tcg}
 MEM=3072
 while [ $# -gt 0 ]; do
