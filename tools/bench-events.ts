@@ -5,7 +5,7 @@
 //
 // Run by hand (root; not part of npm test):
 //   npm run build && node dist/tools/bench-events.js [--rate 1000000] [--seconds 3] [--rounds 5]
-//     [--size 64] [--batch 100] [--ring 4194304] [--consumers libbpf,view,copy,iter,idle] [--nice N] [--json FILE]
+//     [--size 64] [--batch 100] [--ring 4194304] [--consumers libbpf,view,copy,iter,idle] [--nice N] [--json FILE] [--cpu-prof DIR]
 // --rate 0 offers records flat out (the consumers' ceiling).
 //
 // Method: the bench loads bpf/fixtures/events.bpf.o with this package and pins its ring map and its
@@ -14,7 +14,9 @@
 // records per run, runs paced to RATE records/s for SECONDS. A consumer times every record it gets
 // (CLOCK_MONOTONIC / performance.now()); its rate is (records - 1) / (last - first). Sequence
 // numbers give the records it never saw (dropped by the producer because the ring was full: the
-// program counts those too) and any out of order. The Node consumers run monitorEventLoopDelay
+// program counts those too) and any out of order. Latency: the program stamps each record with
+// bpf_ktime_get_ns() (CLOCK_MONOTONIC) as it outputs it; every 64th record the consumer subtracts that
+// from its own CLOCK_MONOTONIC in the callback (p50/p99 in µs). The Node consumers run monitorEventLoopDelay
 // (1 ms resolution) meanwhile. Rounds interleave the consumers in an order rotated by round;
 // results are medians with min–max over the rounds.
 import { spawn, spawnSync } from 'node:child_process';
@@ -47,6 +49,8 @@ interface ConsumerResult {
   disorder: number;
   cpu_ns: number;
   lag?: { p50: number; p99: number; max: number; mean: number };
+  /** µs from bpf_ringbuf_output() (bpf_ktime_get_ns) to the callback, every LATENCY_EVERY-th record. */
+  latency: { p50: number; p99: number; samples: number };
   /** Waits that reported the ring ready (Node readers). */
   wakeups?: number;
 }
@@ -68,8 +72,17 @@ function arg(name: string, fallback: string): string {
 
 /** Niceness of the producer and every consumer (--nice; the same for all). */
 const NICE = Number(arg('nice', '0'));
+/** --cpu-prof DIR: the Node consumers write V8 CPU profiles there. */
+const PROFILE = process.argv.includes('--cpu-prof') ? arg('cpu-prof', '') : '';
 
 // --- the Node consumer (a child process of the bench) ---
+
+/** Every how many records (by sequence number) latency is taken; the same in tools/ringbuf-oracle.c. */
+const LATENCY_EVERY = 64;
+
+function percentile(sorted: Float64Array, p: number): number {
+  return sorted.length ? Math.round(sorted[Math.floor(((sorted.length - 1) * p) / 100)]! * 1e3) / 1e3 : 0;
+}
 
 async function consumeNode(mode: Consumer, pin: string, seconds: number): Promise<void> {
   const map = BpfMap.fromPin(pin);
@@ -82,10 +95,14 @@ async function consumeNode(mode: Consumer, pin: string, seconds: number): Promis
   let gaps = 0;
   let disorder = 0;
   let next = 0;
+  const latency = new Float64Array(1 << 20);
+  let latencies = 0;
   const onRecord = (data: Buffer) => {
     // The low half of the sequence number is enough within one run.
     const seq = data.readUInt32LE(0);
     const now = performance.now();
+    // hrtime is CLOCK_MONOTONIC, as bpf_ktime_get_ns() is; a BigInt per sample only, not per record.
+    if (seq % LATENCY_EVERY === 0 && latencies < latency.length) latency[latencies++] = Number(process.hrtime.bigint() - data.readBigUInt64LE(16)) / 1e3;
     if (events === 0) first = now;
     else if (seq > next) gaps += seq - next;
     else if (seq < next) disorder++;
@@ -109,7 +126,9 @@ async function consumeNode(mode: Consumer, pin: string, seconds: number): Promis
   lag.disable();
   const cpu = process.cpuUsage(cpu0);
   const ms = (ns: number) => Math.round(ns / 1e3) / 1e3;
+  const sorted = latency.subarray(0, latencies).sort();
   const result: ConsumerResult = {
+    latency: { p50: percentile(sorted, 50), p99: percentile(sorted, 99), samples: latencies },
     events, first_ns: Math.round(first * 1e6), last_ns: Math.round(last * 1e6), gaps, disorder, cpu_ns: (cpu.user + cpu.system) * 1000,
     lag: { p50: ms(lag.percentile(50)), p99: ms(lag.percentile(99)), max: ms(lag.max), mean: ms(lag.mean) },
     wakeups: reader?.stats.wakeups,
@@ -224,7 +243,7 @@ async function bench(): Promise<void> {
       };
       const result = consumer === 'libbpf'
         ? await runChild<ConsumerResult>(oracle, ['consume', `${dir}/ring`, String(consumerSeconds)], startProducer)
-        : await runChild<ConsumerResult>(process.execPath, [fileURLToPath(import.meta.url), '--consume', consumer, `${dir}/ring`, String(consumerSeconds)], startProducer);
+        : await runChild<ConsumerResult>(process.execPath, [...(PROFILE ? ['--cpu-prof', '--cpu-prof-dir', PROFILE] : []), fileURLToPath(import.meta.url), '--consume', consumer, `${dir}/ring`, String(consumerSeconds)], startProducer);
       // The producer ran inside the consumer's lifetime; make sure it is done.
       while (!produced) await new Promise((r) => setTimeout(r, 10));
       const span = (result.last_ns - result.first_ns) / 1e9;
@@ -233,18 +252,19 @@ async function bench(): Promise<void> {
         rate: result.events > 1 && span > 0 ? (result.events - 1) / span : 0,
       };
       all.push(m);
+      const lat = consumer === 'idle' ? '' : `  latency p50 ${m.latency.p50} p99 ${m.latency.p99} µs`;
       const lag = m.lag ? `  lag p50 ${m.lag.p50} p99 ${m.lag.p99} max ${m.lag.max} ms` : '';
       const cost = m.events ? `  ${(m.cpu_ns / m.events).toFixed(0)} CPU-ns/record${m.wakeups !== undefined ? `, ${m.wakeups} wake-ups` : ''}` : '';
-      console.log(`  round ${round + 1} ${consumer.padEnd(6)} ${consumer === 'idle' ? '' : `${(m.rate / 1e6).toFixed(3)} M/s  got ${m.events} of ${m.offered} (dropped ${m.drops}, unseen ${m.gaps}, out of order ${m.disorder})  CPU ${(m.cpu_ns / 1e7 / consumerSeconds).toFixed(0)}%${cost}`}${lag}`);
+      console.log(`  round ${round + 1} ${consumer.padEnd(6)} ${consumer === 'idle' ? '' : `${(m.rate / 1e6).toFixed(3)} M/s  got ${m.events} of ${m.offered} (dropped ${m.drops}, unseen ${m.gaps}, out of order ${m.disorder})  CPU ${(m.cpu_ns / 1e7 / consumerSeconds).toFixed(0)}%${cost}${lat}`}${lag}`);
     }
   }
   cleanup();
   loaded.close();
 
-  console.log('\nmedian (min–max) over the rounds');
+  console.log(`\nload average at the end ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}; median (min–max) over the rounds`);
   const libbpfRate = median(all.filter((m) => m.consumer === 'libbpf').map((m) => m.rate));
-  console.log('| consumer | records/s consumed | vs libbpf | dropped | CPU | lag p50 ms | lag p99 ms | lag max ms |');
-  console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  console.log('| consumer | records/s consumed | vs libbpf | dropped | CPU | latency p50 µs | latency p99 µs | lag p50 ms | lag p99 ms | lag max ms |');
+  console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
   for (const c of consumers) {
     const ms = all.filter((m) => m.consumer === c);
     const spread = (f: (m: Measurement) => number, fmt: (x: number) => string) => {
@@ -259,7 +279,8 @@ async function bench(): Promise<void> {
     const dropped = c === 'idle' ? '—' : spread((m) => (m.offered ? (100 * m.drops) / m.offered : 0), (x) => `${x.toFixed(1)}%`);
     const cpu = spread((m) => m.cpu_ns / 1e7 / (seconds + 1), pct);
     const lag = (k: 'p50' | 'p99' | 'max') => (ms[0]?.lag ? spread((m) => m.lag![k], f2) : '—');
-    console.log(`| ${CONSUMERS[c]} | ${rateCol} | ${ratio} | ${dropped} | ${cpu} | ${lag('p50')} | ${lag('p99')} | ${lag('max')} |`);
+    const lat = (k: 'p50' | 'p99') => (c === 'idle' ? '—' : spread((m) => m.latency[k], (x) => x.toFixed(0)));
+    console.log(`| ${CONSUMERS[c]} | ${rateCol} | ${ratio} | ${dropped} | ${cpu} | ${lat('p50')} | ${lat('p99')} | ${lag('p50')} | ${lag('p99')} | ${lag('max')} |`);
   }
   if (jsonOut) writeFileSync(jsonOut, JSON.stringify({ rate, seconds, rounds, size, batch, ringSize, measurements: all }, null, 2));
 }

@@ -5,12 +5,13 @@
 //   ringbuf-oracle produce PROG_PIN RATE SECONDS BATCH SIZE
 //     Runs the pinned raw_tp program ring_output (bpf/fixtures/events.bpf.c) with BPF_PROG_TEST_RUN,
 //     BATCH records of SIZE bytes per run, paced so that RATE records/s are offered (0: flat out),
-//     for SECONDS. Prints {"offered":N,"runs":R,"seconds":S}.
+//     for SECONDS; each record carries bpf_ktime_get_ns() at bytes 16..23. Prints {"offered":N,"runs":R,"seconds":S}.
 //   ringbuf-oracle consume MAP_PIN SECONDS
 //     Prints "ready", then reads the pinned ring buffer with ring_buffer__poll for SECONDS, timing
 //     every record (CLOCK_MONOTONIC). Prints {"events":N,"first_ns":…,"last_ns":…,"gaps":G,
-//     "disorder":D,"cpu_ns":C}: gaps = sequence numbers never seen (records the producer dropped),
-//     disorder = records whose sequence number went backwards.
+//     "disorder":D,"cpu_ns":C,"latency":{"p50":µs,"p99":µs,"samples":K}}: gaps = sequence numbers never
+//     seen (records the producer dropped), disorder = records whose sequence number went backwards,
+//     latency = from the program's output to the callback, of every 64th record.
 #define _GNU_SOURCE
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -51,7 +52,8 @@ static int open_pin(const char *path)
 
 static int produce(const char *pin, double rate, double seconds, unsigned batch, unsigned size)
 {
-	uint64_t ctx[12] = { batch, size };
+	/* args: count, size, step, span, flags, stamp (every record carries bpf_ktime_get_ns()). */
+	uint64_t ctx[12] = { batch, size, 0, 0, 0, 1 };
 	LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = ctx, .ctx_size_in = sizeof(ctx));
 	int fd = open_pin(pin);
 	uint64_t start = now_ns(), end = start + (uint64_t)(seconds * 1e9), runs = 0;
@@ -81,9 +83,27 @@ static int produce(const char *pin, double rate, double seconds, unsigned batch,
 	return 0;
 }
 
+#define LATENCY_EVERY 64
+#define LATENCY_MAX (1u << 20)
+
 struct tally {
 	uint64_t events, first_ns, last_ns, gaps, disorder, next_seq;
+	/* Output-to-callback latency of every LATENCY_EVERY-th record (by sequence number). */
+	uint64_t *latency;
+	unsigned latencies;
 };
+
+static int by_value(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double percentile(uint64_t *xs, unsigned n, double p)
+{
+	return n ? xs[(unsigned)((n - 1) * p / 100)] / 1e3 : 0;
+}
 
 static int on_record(void *ctx, void *data, size_t len)
 {
@@ -97,6 +117,8 @@ static int on_record(void *ctx, void *data, size_t len)
 		t->gaps += seq - t->next_seq;
 	else if (seq < t->next_seq)
 		t->disorder++;
+	if (seq % LATENCY_EVERY == 0 && len >= 24 && t->latencies < LATENCY_MAX)
+		t->latency[t->latencies++] = ts - *(uint64_t *)((char *)data + 16);
 	t->last_ns = ts;
 	t->next_seq = seq + 1;
 	t->events++;
@@ -115,7 +137,7 @@ static int consume(const char *pin, double seconds)
 	}
 	/* Whatever an earlier run left is not ours to count. */
 	ring_buffer__consume(rb);
-	t = (struct tally){ 0 };
+	t = (struct tally){ .latency = calloc(LATENCY_MAX, sizeof(uint64_t)) };
 	printf("ready\n");
 	fflush(stdout);
 	cpu0 = cpu_ns();
@@ -128,9 +150,13 @@ static int consume(const char *pin, double seconds)
 			return 2;
 		}
 	}
-	printf("{\"events\":%llu,\"first_ns\":%llu,\"last_ns\":%llu,\"gaps\":%llu,\"disorder\":%llu,\"cpu_ns\":%llu}\n",
+	cpu0 = cpu_ns() - cpu0;
+	qsort(t.latency, t.latencies, sizeof(uint64_t), by_value);
+	printf("{\"events\":%llu,\"first_ns\":%llu,\"last_ns\":%llu,\"gaps\":%llu,\"disorder\":%llu,\"cpu_ns\":%llu,"
+	       "\"latency\":{\"p50\":%.3f,\"p99\":%.3f,\"samples\":%u}}\n",
 	       (unsigned long long)t.events, (unsigned long long)t.first_ns, (unsigned long long)t.last_ns,
-	       (unsigned long long)t.gaps, (unsigned long long)t.disorder, (unsigned long long)(cpu_ns() - cpu0));
+	       (unsigned long long)t.gaps, (unsigned long long)t.disorder, (unsigned long long)cpu0,
+	       percentile(t.latency, t.latencies, 50), percentile(t.latency, t.latencies, 99), t.latencies);
 	ring_buffer__free(rb);
 	return 0;
 }

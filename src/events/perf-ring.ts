@@ -11,6 +11,7 @@
 import { PERF_EVENT_HEADER, PERF_EVENT_MMAP_PAGE, PerfRecordType } from '../uapi/perf.js';
 import { SharedPosition } from './position.js';
 import type { RecordSource } from './record-source.js';
+import { viewOf } from './view.js';
 
 const HEAD = PERF_EVENT_MMAP_PAGE.byName.get('data_head')!.offset;
 const TAIL = PERF_EVENT_MMAP_PAGE.byName.get('data_tail')!.offset;
@@ -165,7 +166,7 @@ export class PerfRing implements RecordSource {
       if (first < span) this.#data.copy(copy, first, 0, span - first);
       const memory = copy.buffer as ArrayBuffer;
       const base = copy.byteOffset;
-      for (let i = 0; i < marks.length; i += 2) out.push(Buffer.from(memory, base + marks[i]!, marks[i + 1]!));
+      for (let i = 0; i < marks.length; i += 2) out.push(viewOf(memory, base + marks[i]!, marks[i + 1]!));
       marks.length = 0;
     }
     this.commit();

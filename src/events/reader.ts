@@ -13,6 +13,7 @@ import type { Fd } from '../sys/fd.js';
 import { EPOLLERR, EPOLLHUP } from '../sys/epoll.js';
 import { sharedPoller } from './poller.js';
 import type { RecordSource } from './record-source.js';
+import { viewOf } from './view.js';
 
 export interface ReaderOptions {
   /**
@@ -167,7 +168,7 @@ export abstract class EventReader<Item, Callback extends (...args: any[]) => voi
     const source = ring.source;
     try {
       while (n < max && source.peek()) {
-        const data = Buffer.from(source.memory, source.base + source.offset, source.length);
+        const data = viewOf(source.memory, source.base + source.offset, source.length);
         n++;
         this.#received++;
         try {
@@ -301,7 +302,7 @@ export abstract class EventReader<Item, Callback extends (...args: any[]) => voi
         if (this.#copy) data = this.#nextCopy(ring, this.#batch);
         else if (ring.source.peek()) {
           const source = ring.source;
-          data = Buffer.from(source.memory, source.base + source.offset, source.length);
+          data = viewOf(source.memory, source.base + source.offset, source.length);
           held = ring;
         }
         if (data) {

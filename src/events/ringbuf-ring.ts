@@ -9,6 +9,7 @@
 import { RingbufHeader } from '../uapi/ringbuf.js';
 import { SharedPosition } from './position.js';
 import type { RecordSource } from './record-source.js';
+import { viewOf } from './view.js';
 
 const { BUSY_BIT, DISCARD_BIT, HDR_SZ } = RingbufHeader;
 const LENGTH_MASK = ~(BUSY_BIT | DISCARD_BIT);
@@ -130,7 +131,7 @@ export class RingBufferRing implements RecordSource {
       this.bytes.copy(copy, 0, from, from + span);
       const memory = copy.buffer as ArrayBuffer;
       const base = copy.byteOffset;
-      for (let i = 0; i < marks.length; i += 2) out.push(Buffer.from(memory, base + marks[i]!, marks[i + 1]!));
+      for (let i = 0; i < marks.length; i += 2) out.push(viewOf(memory, base + marks[i]!, marks[i + 1]!));
       marks.length = 0;
     }
     this.commit();
