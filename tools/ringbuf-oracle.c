@@ -127,7 +127,8 @@ static int on_record(void *ctx, void *data, size_t len)
 
 static int consume(const char *pin, double seconds)
 {
-	struct tally t = { 0 };
+	uint64_t *latency = calloc(LATENCY_MAX, sizeof(uint64_t));
+	struct tally t = { .latency = latency };
 	struct ring_buffer *rb = ring_buffer__new(open_pin(pin), on_record, &t, NULL);
 	uint64_t end, cpu0;
 
@@ -137,7 +138,7 @@ static int consume(const char *pin, double seconds)
 	}
 	/* Whatever an earlier run left is not ours to count. */
 	ring_buffer__consume(rb);
-	t = (struct tally){ .latency = calloc(LATENCY_MAX, sizeof(uint64_t)) };
+	t = (struct tally){ .latency = latency };
 	printf("ready\n");
 	fflush(stdout);
 	cpu0 = cpu_ns();
