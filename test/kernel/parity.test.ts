@@ -232,10 +232,12 @@ if (pubWhy) {
     const failures: string[] = [];
     const queue = names.filter((n) => existsSync(join(publicDir, n)));
     result.present = queue.length;
+    // Its own scratch directory: the corpus suite's is gone by now.
+    const pubWork = mkdtempSync(join(tmpdir(), 'parity-public-'));
     const worker = async () => {
       for (let n = queue.shift(); n; n = queue.shift()) {
         const path = join(publicDir, n);
-        const [lib, us] = await Promise.all([oracle(path), ours(path, work)]);
+        const [lib, us] = await Promise.all([oracle(path), ours(path, pubWork)]);
         if (!lib.loaded) continue;
         result.libbpfLoads++;
         result.progs += lib.programs?.length ?? 0;
@@ -248,7 +250,11 @@ if (pubWhy) {
         else result.identical++;
       }
     };
-    await Promise.all([worker(), worker()]);
+    try {
+      await Promise.all([worker(), worker()]);
+    } finally {
+      rmSync(pubWork, { recursive: true, force: true });
+    }
     console.log(`    public corpus: ${result.present} objects of the list present; libbpf loads ${result.libbpfLoads} now, we load ${result.weLoad}, identical ${result.identical} (programs ${result.identicalProgs}/${result.progs} identical)`);
     for (const f of failures) console.log(`      ${f}`);
     assert.ok(result.weLoad > 0);
