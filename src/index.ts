@@ -5,6 +5,11 @@ export { LoadedProgram } from './load/loaded-program.js';
 export { BpfMap, type MapShape } from './maps/map.js';
 export { BpfProgram, type TestRunOptions, type TestRunResult } from './programs/program.js';
 
+// Events on the event loop: ring buffer and perf buffer readers.
+export { RingBufferReader, type RingBufferOptions, type RingBufferStats, type RingBufferMap } from './events/ringbuf.js';
+export { PerfBufferReader, type PerfBufferOptions, type PerfBufferStats, type PerfBufferMap, type PerfSample, type UncoveredCpu } from './events/perfbuf.js';
+export type { ReaderOptions, ReaderStats } from './events/reader.js';
+
 export {
   BpfLink, CgroupLink, SockmapLink, RawTracepointLink, TracingLink, PerfEventLink, XdpLink, TcxLink, NetnsLink, IterLink,
   type LinkKind,

@@ -99,8 +99,15 @@ export class BpfMap implements MapShape {
     }
   }
 
+  /** Ring buffers and perf event arrays hold records, not keys: say which reader reads them. */
+  #checkHasKeys(): void {
+    if (this.type === MapType.RINGBUF) throw new UsageError('NOT_SUPPORTED', `${this.what} is a ring buffer: it has no keys or values to look up`, { hint: 'read its records with new RingBufferReader(map) (for await, on(\'data\') or consume())' });
+    if (this.type === MapType.PERF_EVENT_ARRAY) throw new UsageError('NOT_SUPPORTED', `${this.what} holds perf event fds, not values to look up`, { hint: 'read the samples with new PerfBufferReader(map)' });
+  }
+
   /** The value for `key`, or undefined when absent. Per-CPU maps: all CPUs' slots, concatenated. */
   lookup(key: Buffer): Buffer | undefined {
+    this.#checkHasKeys();
     this.#checkKey(key);
     return mapLookup(this.#fd, key, Buffer.alloc(this.lookupSize), this.what);
   }
@@ -136,6 +143,7 @@ export class BpfMap implements MapShape {
 
   /** Every key, in the kernel's iteration order. */
   *keys(): Generator<Buffer> {
+    this.#checkHasKeys();
     let key = mapNextKey(this.#fd, undefined, this.keySize, this.what);
     // Bounded: a hash map being changed while we walk it can restart from the first key.
     for (let n = 0; key && n <= this.maxEntries * 2 + 16; n++) {

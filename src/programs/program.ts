@@ -31,7 +31,12 @@ export interface TestRunOptions {
   repeat?: number;
   /** Room for output data; defaults to the input's size plus headroom. */
   dataOutSize?: number;
+  /** raw_tp only: run on this CPU (BPF_F_TEST_RUN_ON_CPU), e.g. to fill one CPU's perf ring. */
+  cpu?: number;
 }
+
+/** BPF_F_TEST_RUN_ON_CPU (include/uapi/linux/bpf.h). */
+const TEST_RUN_ON_CPU = 1;
 
 export interface TestRunResult {
   /** The program's return value. */
@@ -102,7 +107,8 @@ export class BpfProgram implements AttachableProgram {
   /** Run the program once (or `repeat` times) in the kernel with BPF_PROG_TEST_RUN. */
   testRun(opts: TestRunOptions = {}): TestRunResult {
     const outSize = opts.data ? (opts.dataOutSize ?? opts.data.length + 256) : undefined;
-    const r = progTestRun(this.#fd, { data: opts.data, dataOutSize: outSize, ctx: opts.ctx, repeat: opts.repeat }, this.what);
+    const onCpu = opts.cpu !== undefined ? { flags: TEST_RUN_ON_CPU, cpu: opts.cpu } : {};
+    const r = progTestRun(this.#fd, { data: opts.data, dataOutSize: outSize, ctx: opts.ctx, repeat: opts.repeat, ...onCpu }, this.what);
     return { retval: r.retval, duration: r.duration, data: r.data };
   }
 
