@@ -5,6 +5,11 @@ export { LoadedProgram } from './load/loaded-program.js';
 export { BpfMap, type MapShape } from './maps/map.js';
 export { BpfProgram, type TestRunOptions, type TestRunResult } from './programs/program.js';
 
+// Events on the event loop: ring buffer and perf buffer readers.
+export { RingBufferReader, type RingBufferOptions, type RingBufferStats, type RingBufferMap } from './events/ringbuf.js';
+export { PerfBufferReader, type PerfBufferOptions, type PerfBufferStats, type PerfBufferMap, type PerfSample, type UncoveredCpu } from './events/perfbuf.js';
+export type { ReaderOptions, ReaderStats } from './events/reader.js';
+
 export {
   BpfLink, CgroupLink, SockmapLink, RawTracepointLink, TracingLink, PerfEventLink, XdpLink, TcxLink, NetnsLink, IterLink,
   type LinkKind,
@@ -15,6 +20,24 @@ export {
   attachCgroup, attachToMap, attachRawTracepoint, attachTracing, attachTracepoint, cgroupAttachment, mapAttachment, openCgroup, type AttachOptions, type Attachment,
 } from './link/attach.js';
 export { cgroupV2Root, checkCgroupDir, setCgroupV2Root, CGROUP_ROOT_ENV } from './link/cgroup.js';
+
+// Attach kinds (issue 13): one function and one type per kind, with the fallbacks older kernels need.
+export { TracepointLink, KprobeLink, UprobeLink, KprobeMultiLink, UprobeMultiLink } from './link/link.js';
+export { PerfEventAttachment, type PerfAttachOptions, type PerfEventKind } from './link/perf-event.js';
+export { attachKprobe, attachKprobeMulti, traceableFunctions, parseProbeTarget, type KprobeOptions, type KprobeMultiOptions } from './link/kprobe.js';
+export { attachUprobe, attachUprobeMulti, parseUprobeTarget, type UprobeOptions, type UprobeMultiOptions } from './link/uprobe.js';
+export { resolveBinary, symbolOffset, symbolOffsets } from './link/uprobe-target.js';
+export { attachXdp, xdpState, XdpNetlinkAttachment, type XdpMode, type XdpOptions, type XdpState } from './link/xdp.js';
+export { attachTc, tcHook, TcFilterAttachment, type TcDirection, type TcOptions, type TcAnchor } from './link/tc.js';
+export type { HookQuery } from './sys/link-commands.js';
+export type { InterfaceOptions } from './link/interface.js';
+export { attachSocketFilter, SocketFilterAttachment } from './link/socket-filter.js';
+export { socketFd, type SocketRef } from './link/socket-fd.js';
+export { attachNetns, attachSkLookup } from './link/netns.js';
+export { attachIter, type IterOptions } from './link/iter.js';
+export { attachBySection, syscallFunction, type AttachTarget } from './link/auto-attach.js';
+export { inNetns, openNetns, type NetnsRef } from './sys/netns.js';
+export { hasPerfEventLinks, hasXdpLinks, hasTcxLinks, hasProbePmu, hasKernelStruct, kernelAtLeast } from './features/probe.js';
 
 export {
   hasMapType, hasHelper, hasSockmapLinks, hasCgroupLinks, hasKernelBtf, hasBtfTracepoint, hasKernelFunction, overrideProbe, resetProbes, helperProbeName,

@@ -2,6 +2,7 @@
 // Each answer is computed once per process (tests can override or forget answers).
 import { existsSync, mkdirSync, openSync, readFileSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { release } from 'node:os';
 import { callHelper, encode, exit, movR0 } from '../asm/encode.js';
 import { helperId } from '../asm/helpers.js';
 import { BtfKind } from '../btf/kinds.js';
@@ -264,4 +265,66 @@ export function hasMapBatch(op: MapBatchOp, shape: { type: number; keySize: numb
       made.fd.close();
     }
   });
+}
+
+// ---- Attach kinds (issue 13): perf-event, XDP and tcx links, kprobe/uprobe PMUs, kernel structs.
+// overrideProbe names: "perf-links", "xdp-links", "tcx-links", "kprobe-pmu", "uprobe-pmu",
+// "kernel-struct:<name>" — forcing one false makes the attach functions take their fallback.
+
+/** Whether the kernel's BTF has `struct name` (a feature's own object type: bpf_xdp_link, tcx_link…). */
+export function hasKernelStruct(name: string): boolean {
+  return once(`kernel-struct:${name}`, () => hasKernelBtf() && kernelHasType(name, BtfKind.STRUCT));
+}
+
+/** The running kernel is at least major.minor (from uname), for features no probe can ask about safely. */
+export function kernelAtLeast(major: number, minor: number): boolean {
+  const m = /^(\d+)\.(\d+)/.exec(release());
+  if (!m) return true;
+  return Number(m[1]) > major || (Number(m[1]) === major && Number(m[2]) >= minor);
+}
+
+/**
+ * bpf_link on perf events (5.15+): tracepoints, kprobes and uprobes get a link that can be pinned.
+ * Asked as libbpf asks: BPF_LINK_CREATE with BPF_PERF_EVENT on fd -1 says EBADF when the kind exists.
+ */
+export function hasPerfEventLinks(): boolean {
+  return once('perf-links', () => {
+    const prog = loadTiny(ProgType.TRACEPOINT, 0, encode([movR0(0), exit()]), 'probe program (tracepoint)');
+    if (!prog) return false;
+    try {
+      const r = linkCreateTry({ prog_fd: prog.value, target_fd: -1, attach_type: AttachType.PERF_EVENT }, 'probe link (perf event on fd -1)');
+      r.fd?.close();
+      return r.errno === Errno.EBADF;
+    } finally {
+      prog.close();
+    }
+  });
+}
+
+/** bpf_link for XDP (5.9+): the kernel's BTF has struct bpf_xdp_link; without BTF, the version says. */
+export function hasXdpLinks(): boolean {
+  return once('xdp-links', () => (hasKernelBtf() ? hasKernelStruct('bpf_xdp_link') : kernelAtLeast(5, 9)));
+}
+
+/**
+ * tcx links (6.6+). Asked without attaching anything: BPF_LINK_CREATE with BPF_TCX_INGRESS on
+ * ifindex 0 says ENODEV where tcx exists, EINVAL (unknown attach type) where it does not.
+ */
+export function hasTcxLinks(): boolean {
+  return once('tcx-links', () => {
+    const prog = loadTiny(ProgType.SCHED_CLS, 0, encode([movR0(0), exit()]), 'probe program (sched_cls)');
+    if (!prog) return false;
+    try {
+      const r = linkCreateTry({ prog_fd: prog.value, target_ifindex: 0, attach_type: AttachType.TCX_INGRESS }, 'probe link (tcx on ifindex 0)');
+      r.fd?.close();
+      return r.errno === Errno.ENODEV;
+    } finally {
+      prog.close();
+    }
+  });
+}
+
+/** The dynamic kprobe / uprobe PMU (4.17+): otherwise probes are made through tracefs *_events. */
+export function hasProbePmu(kind: 'kprobe' | 'uprobe'): boolean {
+  return once(`${kind}-pmu`, () => existsSync(`/sys/bus/event_source/devices/${kind}/type`));
 }

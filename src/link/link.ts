@@ -5,11 +5,15 @@
 // - detach(): BPF_LINK_DETACH — the program is detached now, even if the link is pinned elsewhere
 //             (the pin then holds a defunct link, which bpftool shows without a target).
 // The older BPF_PROG_ATTACH has no such object: see ProgAttachment (prog-attach.ts).
+import { createReadStream, readSync, closeSync } from 'node:fs';
+import type { Readable } from 'node:stream';
 import { BpfError, UsageError } from '../errors.js';
 import { linkDetach, linkUpdate, objGet, objPin } from '../sys/commands.js';
 import { preparePinPath } from '../sys/bpffs.js';
 import { Fd } from '../sys/fd.js';
 import { linkInfo, type LinkInfo } from '../sys/info.js';
+import { iterCreate } from '../sys/link-commands.js';
+import { PerfEventLinkType } from '../uapi/attach.js';
 import { AttachType, enumName, LinkType } from '../uapi/enums.js';
 import type { AttachableProgram } from './types.js';
 
@@ -32,13 +36,18 @@ export class BpfLink {
   /** What it attaches ("program sockaccel_msg to map sock_hash (SK_MSG_VERDICT)"), for messages. */
   readonly description: string;
   readonly #fd: Fd;
+  #afterClose?: () => void;
 
-  /** Wrap a link fd this object now owns. attach*() and fromPin() make these for you. */
-  constructor(kind: LinkKind, fd: Fd, attachType: number, description: string) {
+  /**
+   * Wrap a link fd this object now owns. attach*() and fromPin() make these for you. `afterClose`
+   * runs once after close() (a legacy tracefs probe removed with its last user).
+   */
+  constructor(kind: LinkKind, fd: Fd, attachType: number, description: string, afterClose?: () => void) {
     this.kind = kind;
     this.#fd = fd;
     this.attachType = attachType;
     this.description = description;
+    this.#afterClose = afterClose;
   }
 
   /** Open a bpf_link pinned at `path`, as the class of its kind. A pin of another kind of object is a UsageError. */
@@ -62,7 +71,7 @@ export class BpfLink {
     const kind = KIND_OF[info.type] ?? 'unknown';
     const attachType = typeof info.detail.attachType === 'number' ? info.detail.attachType : 0;
     const text = `${description} (link id ${info.id}, ${kind})`;
-    const Class = LINK_CLASSES[kind] ?? BpfLink;
+    const Class = (kind === 'perf_event' ? PERF_EVENT_CLASSES[Number(info.detail.type ?? 0)] : undefined) ?? LINK_CLASSES[kind] ?? BpfLink;
     return new Class(kind, fd, attachType, text);
   }
 
@@ -111,6 +120,9 @@ export class BpfLink {
   /** Drop our fd. Unpinned: the kernel detaches the link. Pinned: it stays attached. */
   close(): void {
     this.#fd.close();
+    const after = this.#afterClose;
+    this.#afterClose = undefined;
+    after?.();
   }
 
   [Symbol.dispose](): void {
@@ -128,18 +140,76 @@ export class RawTracepointLink extends BpfLink {}
 export class TracingLink extends BpfLink {}
 /** A program on a perf event: a tracepoint, kprobe or uprobe opened with perf_event_open (5.15+). */
 export class PerfEventLink extends BpfLink {}
+/** A tracepoint program on its tracepoint's perf event. */
+export class TracepointLink extends PerfEventLink {}
+/** A kprobe or kretprobe (one kernel function) on its perf event. */
+export class KprobeLink extends PerfEventLink {}
+/** A uprobe or uretprobe (one place in a binary) on its perf event. */
+export class UprobeLink extends PerfEventLink {}
+/** kprobe.multi: one program on many kernel functions at once (5.18+, CONFIG_FPROBE). */
+export class KprobeMultiLink extends BpfLink {}
+/** uprobe.multi: one program on many places of one binary (6.6+). */
+export class UprobeMultiLink extends BpfLink {}
 /** XDP on a network interface. */
 export class XdpLink extends BpfLink {}
 /** tc via tcx on a network interface (6.6+). */
 export class TcxLink extends BpfLink {}
 /** sk_lookup or flow_dissector on a network namespace. */
 export class NetnsLink extends BpfLink {}
-/** A BPF iterator: read it with an ITER_CREATE fd. */
-export class IterLink extends BpfLink {}
 
-const LINK_CLASSES: Partial<Record<LinkKind, new (kind: LinkKind, fd: Fd, attachType: number, description: string) => BpfLink>> = {
+/**
+ * A BPF iterator (SEC("iter/…")). Each read makes a new instance of it (BPF_ITER_CREATE) and reads
+ * what the program writes with bpf_seq_printf/bpf_seq_write until the end: as a stream of chunks
+ * (open(), also an async iterator), all at once (read(), readText()) or synchronously (readSync()).
+ */
+export class IterLink extends BpfLink {
+  /** A fresh run of the iterator as a Readable of Buffer chunks (async-iterable); it closes its fd at the end. */
+  open(opts: { highWaterMark?: number } = {}): Readable {
+    const fd = iterCreate(this.fd, `${this.description} (a new instance to read)`);
+    return createReadStream('', { fd, autoClose: true, highWaterMark: opts.highWaterMark ?? 64 * 1024 });
+  }
+
+  /** One whole run of the iterator, read without blocking the event loop. */
+  async read(): Promise<Buffer> {
+    const chunks: Buffer[] = [];
+    for await (const c of this.open()) chunks.push(c as Buffer);
+    return Buffer.concat(chunks);
+  }
+
+  /** One whole run as UTF-8 text. */
+  async readText(): Promise<string> {
+    return (await this.read()).toString('utf8');
+  }
+
+  /** One whole run, read synchronously (blocks while the program runs over every object). */
+  readSync(): Buffer {
+    const fd = iterCreate(this.fd, `${this.description} (a new instance to read)`);
+    try {
+      const chunks: Buffer[] = [];
+      for (;;) {
+        const b = Buffer.alloc(64 * 1024);
+        const n = readSync(fd, b, 0, b.length, null);
+        if (n <= 0) break;
+        chunks.push(b.subarray(0, n));
+      }
+      return Buffer.concat(chunks);
+    } finally {
+      closeSync(fd);
+    }
+  }
+}
+
+type LinkClass = new (kind: LinkKind, fd: Fd, attachType: number, description: string, afterClose?: () => void) => BpfLink;
+
+const LINK_CLASSES: Partial<Record<LinkKind, LinkClass>> = {
   cgroup: CgroupLink, sockmap: SockmapLink, raw_tracepoint: RawTracepointLink, tracing: TracingLink, perf_event: PerfEventLink,
-  xdp: XdpLink, tcx: TcxLink, netns: NetnsLink, iter: IterLink,
+  kprobe_multi: KprobeMultiLink, uprobe_multi: UprobeMultiLink, xdp: XdpLink, tcx: TcxLink, netns: NetnsLink, iter: IterLink,
+};
+
+/** Perf-event links by what they hold, where the kernel says (bpf_link_info.perf_event.type, 6.6+). */
+const PERF_EVENT_CLASSES: Partial<Record<number, LinkClass>> = {
+  [PerfEventLinkType.TRACEPOINT]: TracepointLink, [PerfEventLinkType.KPROBE]: KprobeLink, [PerfEventLinkType.KRETPROBE]: KprobeLink,
+  [PerfEventLinkType.UPROBE]: UprobeLink, [PerfEventLinkType.URETPROBE]: UprobeLink,
 };
 
 /** "program x to cgroup /sys/fs/cgroup/y (CGROUP_SOCK_OPS)". */

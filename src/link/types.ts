@@ -19,5 +19,9 @@ export interface AttachableMap {
   readonly type: number;
 }
 
-/** How an attachment was made: a kernel bpf_link object, or the older BPF_PROG_ATTACH. */
-export type AttachMethod = 'link' | 'prog_attach';
+/**
+ * How an attachment was made: a kernel bpf_link object, or what kernels without one for the target
+ * use — BPF_PROG_ATTACH (cgroups, sockmaps), perf-event ioctls (tracepoints, kprobes, uprobes before
+ * 5.15), netlink (XDP before 5.9, tc before 6.6), a socket option (socket filters).
+ */
+export type AttachMethod = 'link' | 'prog_attach' | 'perf_ioctl' | 'netlink' | 'sockopt';

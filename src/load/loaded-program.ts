@@ -1,12 +1,10 @@
 // A program load() put into the kernel, together with what the loader did to it and what its section
 // said about where it attaches.
-import { UsageError } from '../errors.js';
-import { attachRawTracepoint, attachTracepoint, attachTracing } from '../link/attach.js';
-import type { BpfLink } from '../link/link.js';
+import type { Attachment } from '../link/attach.js';
+import { attachBySection, type AttachTarget } from '../link/auto-attach.js';
 import type { AppliedCoreRelocation, AppliedRelocation } from '../object/index.js';
 import { BpfProgram } from '../programs/program.js';
 import type { Fd } from '../sys/fd.js';
-import { ProgType } from '../uapi/enums.js';
 
 export class LoadedProgram extends BpfProgram {
   /** The ELF section it came from, e.g. "tracepoint/syscalls/sys_enter_openat". */
@@ -31,21 +29,14 @@ export class LoadedProgram extends BpfProgram {
   }
 
   /**
-   * Attach where the section says, for the kinds that need nothing more: tracepoint/CATEGORY/NAME,
-   * raw_tp/NAME, tp_btf/NAME, fentry|fexit|fmod_ret/FUNCTION, lsm/HOOK. Others (cgroup, sockmap,
-   * XDP…) take a target: use attachCgroup(), attachToMap() and the like.
+   * Attach where the section says, as libbpf's auto-attach: tracepoint/CATEGORY/NAME, raw_tp/NAME,
+   * tp_btf/NAME, fentry|fexit|fmod_ret/FUNCTION, lsm/HOOK, kprobe|kretprobe/FUNCTION[+OFF],
+   * ksyscall/NAME, kprobe.multi/PATTERN, uprobe|uretprobe/BINARY:FUNCTION[+OFF], uprobe.multi/BINARY:PATTERN,
+   * iter/TARGET. The kinds that attach to a target of your choosing take it in `target`: xdp and
+   * tc/tcx (an interface), cgroup/* and sockops (a cgroup), socket (a socket), sk_lookup (a netns),
+   * sk_msg/sk_skb (a map). See link/auto-attach.ts.
    */
-  attach(): BpfLink {
-    if (this.type === ProgType.TRACEPOINT) {
-      const [category, name, ...rest] = this.attachTo.split('/');
-      if (!category || !name || rest.length) throw new UsageError('BAD_ARGUMENT', `${this.what}: section "${this.section}" must be tracepoint/CATEGORY/NAME to attach`);
-      return attachTracepoint(this, category, name);
-    }
-    if (this.type === ProgType.RAW_TRACEPOINT || this.type === ProgType.RAW_TRACEPOINT_WRITABLE) {
-      if (!this.attachTo) throw new UsageError('BAD_ARGUMENT', `${this.what}: section "${this.section}" must be raw_tp/NAME to attach`);
-      return attachRawTracepoint(this, this.attachTo);
-    }
-    if (this.type === ProgType.TRACING || this.type === ProgType.LSM) return attachTracing(this);
-    throw new UsageError('BAD_ARGUMENT', `${this.what} (section "${this.section}") attaches to a target you choose: use attachCgroup(), attachToMap() or the attach function for its kind`);
+  attach(target?: AttachTarget): Attachment {
+    return attachBySection(this, target);
   }
 }

@@ -94,7 +94,10 @@ function refused(what: string, errno: number, log: string | undefined, sourceOf?
   const source = at.source ?? (at.insn !== undefined ? sourceOf?.(at.insn) : undefined);
   const where = source ? `\n  at ${source.file}:${source.line}: ${source.text}` : at.insn !== undefined ? `\n  at instruction ${at.insn}` : '';
   return new VerifierError(errno, code, `the verifier refused ${what}: ${verdict}${where}`, verdict, {
-    hint: errno === Errno.EACCES || errno === Errno.EINVAL ? `fix the program at ${source ? `${source.file}:${source.line}` : 'the instruction the log names'} (load with logLevel: 2 for every state)` : hintFor('BPF_PROG_LOAD', errno),
+    hint: /^processed 0 insns/m.test(log)
+      // Refused before any instruction was checked: the kind, the flags or the attach target.
+      ? 'the kernel refused the program before checking any instruction: check its section (attach target, sleepable ".s", type) against what this kernel allows, or leave it out (LoadOptions.programs)'
+      : errno === Errno.EACCES || errno === Errno.EINVAL ? `fix the program at ${source ? `${source.file}:${source.line}` : 'the instruction the log names'} (load with logLevel: 2 for every state)` : hintFor('BPF_PROG_LOAD', errno),
     log: cut + tail,
     source,
     insn: at.insn,

@@ -127,6 +127,12 @@ export class BpfMap implements MapShape {
     }
   }
 
+  /** Ring buffers and perf event arrays hold records, not keys: say which reader reads them. */
+  #checkHasKeys(): void {
+    if (this.type === MapType.RINGBUF) throw new UsageError('NOT_SUPPORTED', `${this.what} is a ring buffer: it has no keys or values to look up`, { hint: 'read its records with new RingBufferReader(map) (for await, on(\'data\') or consume())' });
+    if (this.type === MapType.PERF_EVENT_ARRAY) throw new UsageError('NOT_SUPPORTED', `${this.what} holds perf event fds, not values to look up`, { hint: 'read the samples with new PerfBufferReader(map)' });
+  }
+
   #checkValue(value: Buffer): void {
     // SOCKMAP/SOCKHASH take a socket fd (u32 or u64) whatever their value size for lookups.
     const sockMap = this.type === MapType.SOCKMAP || this.type === MapType.SOCKHASH;
@@ -156,6 +162,7 @@ export class BpfMap implements MapShape {
    * `lock`: copied under the value's bpf_spin_lock (BPF_F_LOCK).
    */
   lookup(key: Buffer, options: LookupOptions = {}): Buffer | undefined {
+    this.#checkHasKeys();
     this.#checkKey(key);
     return this.#locked(options.lock, () => mapLookup(this.#fd, key, Buffer.alloc(this.lookupSize), this.what, options.lock ? UpdateFlag.LOCK : 0));
   }
@@ -244,6 +251,7 @@ export class BpfMap implements MapShape {
    * repeats a key. Keys added during the walk may or may not be met. `stats` counts restarts.
    */
   *keys(stats?: WalkStats): Generator<Buffer> {
+    this.#checkHasKeys();
     if (walksByBatch(this, 'lookup')) {
       for (const [k] of batchWalk(this, 'lookup', defaultBatchSize(this))) yield k;
       return;

@@ -1,7 +1,19 @@
 // A loaded program, by its fd: info, pin, test runs, and attaching (the link layer does the work).
 import { UsageError } from '../errors.js';
 import { attachCgroup, attachRawTracepoint, attachToMap, attachTracepoint, attachTracing, type AttachOptions } from '../link/attach.js';
-import type { BpfLink, CgroupLink, PerfEventLink, RawTracepointLink, SockmapLink } from '../link/link.js';
+import { attachIter, type IterOptions } from '../link/iter.js';
+import { attachKprobe, attachKprobeMulti, type KprobeMultiOptions, type KprobeOptions } from '../link/kprobe.js';
+import type {
+  BpfLink, CgroupLink, IterLink, KprobeLink, KprobeMultiLink, NetnsLink, RawTracepointLink, SockmapLink, TcxLink, TracepointLink, UprobeLink, UprobeMultiLink, XdpLink,
+} from '../link/link.js';
+import { attachNetns } from '../link/netns.js';
+import type { PerfAttachOptions, PerfEventAttachment } from '../link/perf-event.js';
+import { attachSocketFilter, type SocketFilterAttachment } from '../link/socket-filter.js';
+import type { SocketRef } from '../link/socket-fd.js';
+import { attachTc, type TcFilterAttachment, type TcOptions } from '../link/tc.js';
+import { attachUprobe, attachUprobeMulti, type UprobeMultiOptions, type UprobeOptions } from '../link/uprobe.js';
+import { attachXdp, type XdpNetlinkAttachment, type XdpOptions } from '../link/xdp.js';
+import type { NetnsRef } from '../sys/netns.js';
 import type { ProgAttachment } from '../link/prog-attach.js';
 import type { AttachableMap, AttachableProgram } from '../link/types.js';
 import { preparePinPath } from '../sys/bpffs.js';
@@ -19,7 +31,12 @@ export interface TestRunOptions {
   repeat?: number;
   /** Room for output data; defaults to the input's size plus headroom. */
   dataOutSize?: number;
+  /** raw_tp only: run on this CPU (BPF_F_TEST_RUN_ON_CPU), e.g. to fill one CPU's perf ring. */
+  cpu?: number;
 }
+
+/** BPF_F_TEST_RUN_ON_CPU (include/uapi/linux/bpf.h). */
+const TEST_RUN_ON_CPU = 1;
 
 export interface TestRunResult {
   /** The program's return value. */
@@ -90,7 +107,8 @@ export class BpfProgram implements AttachableProgram {
   /** Run the program once (or `repeat` times) in the kernel with BPF_PROG_TEST_RUN. */
   testRun(opts: TestRunOptions = {}): TestRunResult {
     const outSize = opts.data ? (opts.dataOutSize ?? opts.data.length + 256) : undefined;
-    const r = progTestRun(this.#fd, { data: opts.data, dataOutSize: outSize, ctx: opts.ctx, repeat: opts.repeat }, this.what);
+    const onCpu = opts.cpu !== undefined ? { flags: TEST_RUN_ON_CPU, cpu: opts.cpu } : {};
+    const r = progTestRun(this.#fd, { data: opts.data, dataOutSize: outSize, ctx: opts.ctx, repeat: opts.repeat, ...onCpu }, this.what);
     return { retval: r.retval, duration: r.duration, data: r.data };
   }
 
@@ -109,9 +127,54 @@ export class BpfProgram implements AttachableProgram {
     return attachRawTracepoint(this, name);
   }
 
-  /** Attach a tracepoint program to tracepoint category:name (perf event + link, 5.15+). */
-  attachTracepoint(category: string, name: string): PerfEventLink {
-    return attachTracepoint(this, category, name);
+  /** Attach a tracepoint program to tracepoint category:name (perf event + link on 5.15+, ioctls before). */
+  attachTracepoint(category: string, name: string, opts?: PerfAttachOptions): TracepointLink | PerfEventAttachment {
+    return attachTracepoint(this, category, name, opts);
+  }
+
+  /** Attach a kprobe program to kernel function `symbol` (a kretprobe with { retprobe: true }). */
+  attachKprobe(symbol: string, opts?: KprobeOptions): KprobeLink | PerfEventAttachment {
+    return attachKprobe(this, symbol, opts);
+  }
+
+  /** Attach a kprobe.multi program to many kernel functions with one link (5.18+, CONFIG_FPROBE). */
+  attachKprobeMulti(opts: KprobeMultiOptions): KprobeMultiLink {
+    return attachKprobeMulti(this, opts);
+  }
+
+  /** Attach a uprobe program to a function (or file offset) of `binary`. */
+  attachUprobe(binary: string, opts?: UprobeOptions): UprobeLink | PerfEventAttachment {
+    return attachUprobe(this, binary, opts);
+  }
+
+  /** Attach a uprobe.multi program to many places of `binary` with one link (6.6+). */
+  attachUprobeMulti(binary: string, opts: UprobeMultiOptions): UprobeMultiLink {
+    return attachUprobeMulti(this, binary, opts);
+  }
+
+  /** Attach an XDP program to a network interface (an XdpLink on 5.9+, netlink before). */
+  attachXdp(iface: string | number, opts?: XdpOptions): XdpLink | XdpNetlinkAttachment {
+    return attachXdp(this, iface, opts);
+  }
+
+  /** Attach a tc program to an interface's ingress or egress (tcx on 6.6+, a cls_bpf filter before). */
+  attachTc(iface: string | number, opts?: TcOptions): TcxLink | TcFilterAttachment {
+    return attachTc(this, iface, opts);
+  }
+
+  /** Attach a socket filter to a socket (an fd, net.Socket, net.Server or dgram.Socket). */
+  attachSocketFilter(socket: SocketRef): SocketFilterAttachment {
+    return attachSocketFilter(this, socket);
+  }
+
+  /** Attach an sk_lookup or flow_dissector program to a network namespace (default: ours). */
+  attachNetns(netns?: NetnsRef): NetnsLink {
+    return attachNetns(this, netns);
+  }
+
+  /** Attach an iterator program; read the link to run it. */
+  attachIter(opts?: IterOptions): IterLink {
+    return attachIter(this, opts);
   }
 
   /** Attach a tp_btf, fentry/fexit/fmod_ret or lsm program to the kernel target it was loaded for. */

@@ -1,6 +1,6 @@
 // perf_event_open(2): the perf events BPF programs attach to (tracepoints here; kprobes and uprobes
 // take the same struct). The attr is encoded from its layout (uapi/perf.ts) like a bpf_attr.
-import { PERF_EVENT_ATTR, PerfType } from '../uapi/perf.js';
+import { PERF_ATTR_FLAGS_OFFSET, PERF_EVENT_ATTR, PerfType } from '../uapi/perf.js';
 import type { Values } from '../uapi/layout.js';
 import { Attr } from './attr.js';
 import { bpfError } from './errno.js';
@@ -10,9 +10,13 @@ import { tracepointId } from './tracefs.js';
 
 const PERF_FLAG_FD_CLOEXEC = 8;
 
-/** perf_event_open(attr, pid, cpu, -1, FD_CLOEXEC); `what` names the event in errors. */
-export function perfEventOpen(values: Values<typeof PERF_EVENT_ATTR>, pid: number, cpu: number, what: string): Fd {
+/**
+ * perf_event_open(attr, pid, cpu, -1, FD_CLOEXEC); `what` names the event in errors. `flagBits` are
+ * OR'ed into the attr's flags word (PerfAttrFlag: bits the layout has no field for).
+ */
+export function perfEventOpen(values: Values<typeof PERF_EVENT_ATTR>, pid: number, cpu: number, what: string, flagBits = 0): Fd {
   const attr = new Attr(PERF_EVENT_ATTR, { size: PERF_EVENT_ATTR.size, ...values });
+  if (flagBits) attr.buf.writeUInt32LE((attr.buf.readUInt32LE(PERF_ATTR_FLAGS_OFFSET) | flagBits) >>> 0, PERF_ATTR_FLAGS_OFFSET);
   const c = libc();
   const fd = c.perfEventOpen(c.address(attr.buf), pid, cpu, -1, PERF_FLAG_FD_CLOEXEC);
   if (fd < 0) {

@@ -22,8 +22,12 @@ test('kernel version check', () => {
 test('privileges check', () => {
   const all = (1n << 40n) - 1n;
   assert.ok(checkPrivileges(all, 0).ok);
+  // CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON (bpf_snprintf in the trace lines, the tp_btf observers).
   const bpfNet = (1n << 39n) | (1n << 12n);
-  assert.ok(checkPrivileges(bpfNet, 1000).ok);
+  assert.ok(checkPrivileges(bpfNet | (1n << 38n), 1000).ok);
+  const noPerfmon = checkPrivileges(bpfNet, 1000);
+  assert.not.ok(noPerfmon.ok);
+  assert.match(noPerfmon.detail, /lacks CAP_PERFMON/);
   const none = checkPrivileges(0n, 65534);
   assert.not.ok(none.ok);
   assert.match(none.detail, /not root/);

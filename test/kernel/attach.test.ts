@@ -41,7 +41,7 @@ for (const [program, counter, Kind] of [
       assert.is(hits(loaded, counter), 0);
       callGetppid(25);
       assert.is(hits(loaded, counter), 25, `${counter} after 25 getppid calls`);
-      assert.is(link.info().progId, loaded.programs.get(program)!.info().id);
+      assert.is((link as BpfLink).info().progId, loaded.programs.get(program)!.info().id);
       link.close();
       callGetppid(5);
       assert.is(hits(loaded, counter), 25, 'an unpinned link is gone once closed');

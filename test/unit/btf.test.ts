@@ -178,13 +178,14 @@ test('fixture BTF: the C types of maps.bpf.c', () => {
   assert.is(maps.kind === K.DATASEC && maps.vars.length, 8);
   const func = btf.find('count_packets', K.FUNC)!;
   assert.is(func.kind === K.FUNC && btf.type(func.type).kind, K.FUNC_PROTO);
-  // vmlinux-sized input stays linear: 20k copies of a struct decode quickly.
+  // vmlinux-sized input: 20k structs decode and the last is found by name (speed is for benchmarks,
+  // never for an assertion).
   const big = new BtfBuilder();
   const int = big.type('int', K.INT, 0, false, 4, 32);
   for (let i = 0; i < 20000; i++) big.type(`s${i}`, K.STRUCT, 2, false, 8, big.str('a'), int, 0, big.str('b'), int, 32);
-  const started = Date.now();
-  assert.is(Btf.parse(big.build(), 'big').types.length, 20002);
-  assert.ok(Date.now() - started < 2000);
+  const parsed = Btf.parse(big.build(), 'big');
+  assert.is(parsed.types.length, 20002);
+  assert.is(parsed.sizeOf(parsed.find('s19999', K.STRUCT)!.id), 8);
 });
 
 test.run();

@@ -11,7 +11,7 @@
 #
 # - fetches the newest linux-image-6.1.0-*-amd64 / linux-image-6.12.*-amd64 with `apt-get download`
 #   into .cache/vm (ignored by git), and busybox-static / qemu-system-x86 with apt if missing;
-# - builds a small initramfs: busybox + the kernel's own virtio/9p/overlay/veth modules (insmod in
+# - builds a small initramfs: busybox + the kernel's own virtio/9p/overlay/veth/sch_ingress/cls_bpf modules (insmod in
 #   dependency order, from each module's modinfo "depends");
 # - the guest mounts this machine's / read-only over 9p, overlays a tmpfs, mounts proc, sys, bpffs,
 #   cgroup2, tracefs, brings lo up and runs tools/vm/guest.sh (the selected suites, node from the host);
@@ -119,8 +119,11 @@ resolve_modules() {
   for m in "$@"; do visit "$m"; done
   printf '%s\n' "${order[@]}"
 }
-MODULES=(virtio_pci virtio_console 9pnet_virtio 9p overlay veth)
-IRD="$CACHE/initramfs/$KVER"
+MODULES=(virtio_pci virtio_console 9pnet_virtio 9p overlay veth sch_ingress cls_bpf)
+# Per run ($$): two runs at once (other checkouts sharing this cache) must not rewrite each other's
+# initramfs or console log.
+RUN_ID=$KVER.$$
+IRD="$CACHE/initramfs/$RUN_ID"
 rm -rf "$IRD"
 mkdir -p "$IRD"/{bin,modules,proc,sys,dev,newroot,lower,rw}
 cp /bin/busybox "$IRD/bin/busybox"
@@ -182,7 +185,8 @@ env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/r
 finish $?
 INIT
 chmod +x "$IRD/init"
-(cd "$IRD" && find . | /bin/busybox cpio -o -H newc 2>/dev/null | gzip -1 > "$CACHE/initramfs-$KVER.gz")
+(cd "$IRD" && find . | /bin/busybox cpio -o -H newc 2>/dev/null | gzip -1 > "$CACHE/initramfs-$RUN_ID.gz")
+rm -rf "$IRD"
 
 # ---- build on the host (the guest only reads) --------------------------------------------------
 [ -d "$REPO/node_modules" ] || (cd "$REPO" && npm ci)
@@ -190,11 +194,12 @@ log "building dist (tsc and the bundles)"
 (cd "$REPO" && npm run build >/dev/null)
 
 # ---- boot --------------------------------------------------------------------------------------
-LOG="$CACHE/console-$KVER.log"
+LOG="$CACHE/console-$RUN_ID.log"
+find "$CACHE" -maxdepth 1 -name "console-*.log" -mtime +1 -delete 2>/dev/null || true
 QPID=
 TPID=
 # Whatever happens to this script (error, Ctrl-C, CI's kill), the VM does not outlive it.
-trap '[ -z "$QPID" ] || kill "$QPID" 2>/dev/null; [ -z "$TPID" ] || kill "$TPID" 2>/dev/null' EXIT
+trap '[ -z "$QPID" ] || kill "$QPID" 2>/dev/null; [ -z "$TPID" ] || kill "$TPID" 2>/dev/null; rm -f "$CACHE/initramfs-$RUN_ID.gz"' EXIT
 trap 'exit 130' INT TERM
 result() { tr -d '\r' < "$LOG" | sed -n 's/^SOCKACCEL_VM_RESULT status=\([0-9]*\).*/\1/p' | tail -1; }
 # run_qemu ACCEL LIMIT BOOT_LIMIT: the VM, killed after LIMIT s in all, or after BOOT_LIMIT s when the
@@ -206,7 +211,7 @@ run_qemu() {
   : > "$LOG"
   timeout --kill-after=15 "$limit" qemu-system-x86_64 \
     -accel "$accel" -cpu "$cpu" -smp 2 -m "$MEM" \
-    -kernel "$VMLINUZ" -initrd "$CACHE/initramfs-$KVER.gz" \
+    -kernel "$VMLINUZ" -initrd "$CACHE/initramfs-$RUN_ID.gz" \
     -append "console=ttyS0 quiet panic=-1 oops=panic sockaccel.repo=$REPO sockaccel.only=$ONLY" \
     -virtfs local,path=/,mount_tag=host,security_model=none,readonly=on,multidevs=remap \
     -nic none -display none -no-user-config -nodefaults -serial stdio -monitor none -no-reboot \
