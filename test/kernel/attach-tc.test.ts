@@ -10,7 +10,7 @@ import {
 import { sh } from '../support/proc.js';
 import { Scope } from '../support/scope.js';
 import { skipIf } from '../support/skip.js';
-import { exchange, udpSocket, vethPair, type VethPair } from '../support/veth.js';
+import { exchange, udpSocket, vethPair, warmUp, type VethPair } from '../support/veth.js';
 import { loadFixture, type Fixture } from './attach-helpers.js';
 
 const t = suite('attach: tc (tcx links, clsact + cls_bpf)');
@@ -24,7 +24,7 @@ async function setup(scope: Scope): Promise<Net> {
   const pair = vethPair(scope, 'tc');
   const tx = udpSocket(scope, pair.a.netns, pair.a.ip, 0);
   const rx = { [DROP]: udpSocket(scope, pair.b.netns, pair.b.ip, DROP), [OTHER]: udpSocket(scope, pair.b.netns, pair.b.ip, OTHER) };
-  assert.equal(await exchange(tx, rx[OTHER], pair.b.ip, OTHER, 1, 'warm'), ['warm 0']);
+  await warmUp(tx, rx[OTHER], pair.b.ip, OTHER);
   return { pair, send: (port, n) => exchange(tx, rx[port as 4100 | 4101], pair.b.ip, port, n) };
 }
 

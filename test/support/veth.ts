@@ -80,3 +80,16 @@ export async function exchange(from: Fd, to: Fd, toIp: string, port: number, cou
   for (let i = 0; i < count; i++) await sendTo(from, toIp, port, Buffer.from(`${tag} ${i}`));
   return receiveAll(to).map((b) => b.toString());
 }
+
+/**
+ * The first datagram over a new pair waits for neighbour resolution, which on a loaded machine can
+ * take longer than one receive timeout: send "warm" until one arrives (at most `tries`), so the
+ * counted exchanges that follow are not racing ARP. Returns how many were sent.
+ */
+export async function warmUp(from: Fd, to: Fd, toIp: string, port: number, tries = 20): Promise<number> {
+  for (let i = 1; i <= tries; i++) {
+    await sendTo(from, toIp, port, Buffer.from(`warm ${i}`));
+    if (receiveAll(to).length > 0) return i;
+  }
+  throw new Error(`no datagram reached ${toIp}:${port} after ${tries} tries: the veth pair does not pass traffic`);
+}
