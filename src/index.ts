@@ -43,3 +43,9 @@ export { Fd, closeOnThrow } from './sys/fd.js';
 export { Attr } from './sys/attr.js';
 export { bpfCall, bpfTry, cmdName, type SyscallResult } from './sys/syscall.js';
 export * as abi from './uapi/index.js';
+
+// What the running kernel can do, as cilium/ebpf's features: { ok, reason, needs }.
+export {
+  features, haveMapType, haveProgramType, haveHelper, haveLinkKind, featureTable, overrideFeature, featureProbeName, needsText,
+  type FeatureAnswer, type FeatureName, type FeatureRow,
+} from './features/api.js';

@@ -10,6 +10,7 @@ import { describeError, exitCodeFor, Exit, PRIVILEGE_FIX } from './errors.js';
 import { registerInspect } from './inspect.js';
 import { registerBench } from './bench.js';
 import { registerAgent } from './agent.js';
+import { registerFeatures } from './features.js';
 import {
   renderDoctor, renderDown, renderDownProgress, renderServices, renderStats, renderStatsRates, renderStatus, renderVerify, socketsText, upCommand,
 } from './format.js';
@@ -288,6 +289,8 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
   registerAgent(program, io, setExit);
 
   registerInspect(program, io, setExit);
+
+  registerFeatures(program, io, setExit);
 
   // Usage errors: one line, with the suggestion (if any) and where to find help on the same line.
   for (const cmd of [program, ...program.commands]) {
