@@ -153,14 +153,9 @@ function probeProgramType(type: number): string | undefined {
 }
 
 /** LINK_CREATE of a fresh `r0 = 0` program of `type` with `attachType` and `target`; the errno (0: a link was made). */
-function linkErrno(type: number, attachType: number, target: { target_fd?: number; target_ifindex?: number; flags?: Record<string, unknown> }, btfFunc?: string): number | string {
-  let btfId: number | undefined;
-  if (btfFunc) {
-    btfId = kernelFunc(btfFunc);
-    if (btfId === undefined) return `no FUNC ${btfFunc} in the kernel's BTF`;
-  }
+function linkErrno(type: number, attachType: number, target: { target_fd?: number; target_ifindex?: number; flags?: Record<string, unknown> }): number | string {
   const body = encode([movR0(0), exit()]);
-  const prog = progLoadTry({ prog_type: type, insn_cnt: body.length / 8, insns: body, license: 'GPL', prog_name: 'probe', expected_attach_type: attachType, attach_btf_id: btfId, kern_version: runningKernelVersion() },
+  const prog = progLoadTry({ prog_type: type, insn_cnt: body.length / 8, insns: body, license: 'GPL', prog_name: 'probe', expected_attach_type: attachType, kern_version: runningKernelVersion() },
     `probe program (${enumName(ProgType, type)})`);
   if (!prog.fd) return `the kernel refused the ${enumName(ProgType, type)} program the probe links: ${errnoText(prog.errno)}`;
   try {
@@ -208,9 +203,11 @@ const NAMED_PROBES: Record<FeatureName, () => string | undefined> = {
     const e = linkErrno(ProgType.KPROBE, AttachType.TRACE_KPROBE_MULTI, { target_fd: 0, flags: { 'kprobe_multi.flags': 0xfffe } });
     if (typeof e === 'string') return e;
     if (e === Errno.EOPNOTSUPP) return `LINK_CREATE kprobe_multi answered ${errnoText(e)}: the kernel is built without CONFIG_FPROBE`;
+    if (e !== Errno.EINVAL) return `LINK_CREATE kprobe_multi answered ${errnoText(e)}`;
+    // EINVAL is also what kernels before kprobe_multi say: their BTF tells them apart.
     const known = kernelEnumHas('bpf_link_type', 'BPF_LINK_TYPE_KPROBE_MULTI');
-    if (known === false) return 'this kernel\'s enum bpf_link_type has no BPF_LINK_TYPE_KPROBE_MULTI';
-    return e === Errno.EINVAL ? undefined : `LINK_CREATE kprobe_multi answered ${errnoText(e)}`;
+    if (known === undefined) return `LINK_CREATE kprobe_multi answered EINVAL, which cannot be told from a kernel without kprobe_multi links without kernel BTF (${VMLINUX_BTF})`;
+    return known ? undefined : 'this kernel\'s enum bpf_link_type has no BPF_LINK_TYPE_KPROBE_MULTI';
   },
   uprobe_multi: () => (hasUprobeMultiLink() ? undefined : 'a uprobe.multi link on "/" did not fail with EBADF, and with pid -1 with EINVAL, as on kernels with uprobe.multi links'),
   tracing: () => probeProgramType(ProgType.TRACING),
