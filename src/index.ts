@@ -80,3 +80,9 @@ export { hasMapBatch, mapBatchProbeName, type MapBatchOp } from './features/prob
 // Generated modules (`sockaccel-ffi gen`): what they import, and the generator itself.
 export { Skeleton, LoadedSkeleton, type SkeletonLayout } from './gen/skeleton.js';
 export { generateModule, type GenOptions } from './gen/typescript.js';
+
+// What the running kernel can do, as cilium/ebpf's features: { ok, reason, needs }.
+export {
+  features, haveMapType, haveProgramType, haveHelper, haveLinkKind, featureTable, overrideFeature, featureProbeName, needsText,
+  type FeatureAnswer, type FeatureName, type FeatureRow,
+} from './features/api.js';

@@ -3,6 +3,7 @@
 // decoded only when asked for (and then cached), and names are found by searching the string section
 // for the name itself, so looking up a few structs costs a few milliseconds, not a full decode.
 import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { ObjectError } from '../errors.js';
 import { readCString } from '../elf/strings.js';
 import { checkTypeReferences, decodeBtfHeader, decodeTypeAt } from './decode.js';
@@ -44,7 +45,7 @@ export class LazyBtf {
   private readonly byName = new Map<string, number[]>();
   private readonly names = new Map<number, string>();
 
-  private constructor(buf: Buffer, file: string, section: string, base?: LazyBtf) {
+  private constructor(buf: Buffer, file: string, section: string, base?: LazyBtf, index?: TypeIndex) {
     this.file = file;
     this.section = section;
     this.base = base;
@@ -55,41 +56,15 @@ export class LazyBtf {
     this.header = header;
     this.strings = strings;
     this.typeEnd = typeEnd;
-    // Arrays are indexed by id - startId + 1 (index 0 is void, or unused for split BTF).
-    const max = Math.floor(header.typeLen / 12) + 1;
-    const offsets = new Uint32Array(max);
-    const nameOffs = new Uint32Array(max);
-    const kinds = new Uint8Array(max);
-    // Word access is much faster than readUInt32LE; the type section is 4-byte aligned in the file,
-    // so a copy is only needed when the Buffer itself sits at an odd place in its ArrayBuffer.
-    const wordStart = buf.byteOffset + typeStart;
-    let words: Uint32Array;
-    if (wordStart % 4 === 0) {
-      words = new Uint32Array(buf.buffer, wordStart, header.typeLen >>> 2);
-    } else {
-      const copy = new Uint8Array(header.typeLen);
-      copy.set(buf.subarray(typeStart, typeEnd));
-      words = new Uint32Array(copy.buffer, 0, header.typeLen >>> 2);
+    if (!index) {
+      index = new TypeIndex(buf, typeStart, typeEnd, header.typeLen, (m, o) => this.fail(m, o));
+      index.step(Infinity);
     }
-    const nwords = words.length;
-    let w = 0;
-    let id = 1;
-    while (w < nwords) {
-      if (w + 3 > nwords) this.fail(`type header at offset ${typeStart + w * 4} runs past the end of the BTF type section`, typeStart + w * 4);
-      const info = words[w + 1]!;
-      const kind = (info >>> 24) & 0x1f;
-      if (kind > BtfKind.ENUM64 || kind === 0) this.fail(`unknown BTF kind ${kind} for type id ${id}`, typeStart + w * 4);
-      offsets[id] = typeStart + w * 4;
-      nameOffs[id] = words[w]!;
-      kinds[id] = kind;
-      w += 3 + (extraBytes(kind, info & 0xffff) >>> 2);
-      id++;
-    }
-    if (w !== nwords) this.fail('the last type runs past the end of the BTF type section', typeEnd);
+    const id = index.id;
     this.count = id - 1 + this.startId;
-    this.offsets = offsets;
-    this.nameOffs = nameOffs;
-    this.kinds = kinds;
+    this.offsets = index.offsets;
+    this.nameOffs = index.nameOffs;
+    this.kinds = index.kinds;
     this.decoded = new Array(id);
     this.decoded[0] = { id: 0, kind: BtfKind.UNKN, name: '', nameOff: 0, kindFlag: false };
   }
@@ -101,6 +76,25 @@ export class LazyBtf {
   /** Split BTF on `base` (a module's BTF on vmlinux's): its ids and string offsets continue the base's. */
   static parseSplit(buf: Buffer, base: LazyBtf, file: string, section = 'BTF'): LazyBtf {
     return new LazyBtf(buf, file, section, base);
+  }
+
+  /**
+   * read() without blocking the event loop for long: the file is read asynchronously and the type
+   * section indexed in slices of `slice` types, yielding to the event loop between them.
+   */
+  static async readAsync(path: string, slice = 16384): Promise<LazyBtf> {
+    let buf: Buffer;
+    try {
+      buf = await readFile(path);
+    } catch (e) {
+      throw new ObjectError(path, `cannot read kernel BTF: ${(e as Error).message} (the kernel needs CONFIG_DEBUG_INFO_BTF=y for /sys/kernel/btf/vmlinux; or pass btfPath to a BTF file for this kernel)`);
+    }
+    const { header, typeStart, typeEnd } = decodeBtfHeader(buf, path, 'BTF', false);
+    const index = new TypeIndex(buf, typeStart, typeEnd, header.typeLen, (message, offset) => {
+      throw new ObjectError(path, message, { section: 'BTF', offset });
+    });
+    while (!index.step(slice)) await new Promise<void>((resolve) => setImmediate(resolve));
+    return new LazyBtf(buf, path, 'BTF', undefined, index);
   }
 
   static read(path: string): LazyBtf {
@@ -217,6 +211,64 @@ export function essentialName(name: string): string {
   return name.slice(0, essentialLength(name));
 }
 
+/**
+ * Where each type of a BTF type section starts, its name offset and kind, by id: the one pass over
+ * the section that opening a LazyBtf costs, resumable so it can run in slices.
+ */
+class TypeIndex {
+  /** Arrays are indexed by id - startId + 1 (index 0 is void, or unused for split BTF). */
+  readonly offsets: Uint32Array;
+  readonly nameOffs: Uint32Array;
+  readonly kinds: Uint8Array;
+  /** The next id to index (when done: the number of own types + 1). */
+  id = 1;
+  private w = 0;
+  private readonly words: Uint32Array;
+
+  constructor(buf: Buffer, private readonly typeStart: number, private readonly typeEnd: number, typeLen: number,
+    private readonly fail: (message: string, offset: number) => never) {
+    const max = Math.floor(typeLen / 12) + 1;
+    this.offsets = new Uint32Array(max);
+    this.nameOffs = new Uint32Array(max);
+    this.kinds = new Uint8Array(max);
+    // Word access is much faster than readUInt32LE; the type section is 4-byte aligned in the file,
+    // so a copy is only needed when the Buffer itself sits at an odd place in its ArrayBuffer.
+    const wordStart = buf.byteOffset + typeStart;
+    if (wordStart % 4 === 0) {
+      this.words = new Uint32Array(buf.buffer, wordStart, typeLen >>> 2);
+    } else {
+      const copy = new Uint8Array(typeLen);
+      copy.set(buf.subarray(typeStart, typeEnd));
+      this.words = new Uint32Array(copy.buffer, 0, typeLen >>> 2);
+    }
+  }
+
+  /** Index up to `limit` more types; true when the whole section is done. */
+  step(limit: number): boolean {
+    const { words, offsets, nameOffs, kinds, typeStart } = this;
+    const nwords = words.length;
+    let w = this.w;
+    let id = this.id;
+    const stop = id + limit;
+    while (w < nwords && id < stop) {
+      if (w + 3 > nwords) this.fail(`type header at offset ${typeStart + w * 4} runs past the end of the BTF type section`, typeStart + w * 4);
+      const info = words[w + 1]!;
+      const kind = (info >>> 24) & 0x1f;
+      if (kind > BtfKind.ENUM64 || kind === 0) this.fail(`unknown BTF kind ${kind} for type id ${id}`, typeStart + w * 4);
+      offsets[id] = typeStart + w * 4;
+      nameOffs[id] = words[w]!;
+      kinds[id] = kind;
+      w += 3 + (extraBytes(kind, info & 0xffff) >>> 2);
+      id++;
+    }
+    this.w = w;
+    this.id = id;
+    if (w < nwords) return false;
+    if (w !== nwords) this.fail('the last type runs past the end of the BTF type section', this.typeEnd);
+    return true;
+  }
+}
+
 /** Kernel BTF by path, parsed (lazily) once per process. */
 const cache = new Map<string, LazyBtf>();
 export const VMLINUX_BTF = '/sys/kernel/btf/vmlinux';
@@ -228,6 +280,25 @@ export function kernelBtf(path = VMLINUX_BTF): LazyBtf {
     cache.set(path, btf);
   }
   return btf;
+}
+
+const pending = new Map<string, Promise<LazyBtf>>();
+
+/** kernelBtf() without blocking the event loop for long (LazyBtf.readAsync), into the same cache. */
+export function kernelBtfAsync(path = VMLINUX_BTF): Promise<LazyBtf> {
+  const known = cache.get(path);
+  if (known) return Promise.resolve(known);
+  let p = pending.get(path);
+  if (!p) {
+    p = LazyBtf.readAsync(path).then((btf) => {
+      // A synchronous read may have won meanwhile: keep the one others already hold.
+      const won = cache.get(path) ?? btf;
+      cache.set(path, won);
+      return won;
+    }).finally(() => pending.delete(path));
+    pending.set(path, p);
+  }
+  return p;
 }
 
 /** Forget cached kernel BTF (benchmarks measure the cold path with it). */

@@ -11,6 +11,7 @@ import { registerInspect } from './inspect.js';
 import { registerGen } from './gen.js';
 import { registerBench } from './bench.js';
 import { registerAgent } from './agent.js';
+import { registerFeatures } from './features.js';
 import {
   renderDoctor, renderDown, renderDownProgress, renderServices, renderStats, renderStatsRates, renderStatus, renderVerify, socketsText, upCommand,
 } from './format.js';
@@ -291,6 +292,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
   registerInspect(program, io, setExit);
 
   registerGen(program, io, setExit);
+  registerFeatures(program, io, setExit);
 
   // Usage errors: one line, with the suggestion (if any) and where to find help on the same line.
   for (const cmd of [program, ...program.commands]) {

@@ -25,6 +25,9 @@ function once(name: string, probe: () => boolean): boolean {
   return v;
 }
 
+/** A named probe of this process's cache: computed once, forgotten by resetProbes, set by overrideProbe (features/api.ts adds its probes through it). */
+export const cachedProbe = once;
+
 function loadTiny(type: number, expectedAttachType: number, body: Buffer, what: string): Fd | undefined {
   return progLoadTry({ prog_type: type, insn_cnt: body.length / 8, insns: body, license: 'GPL', prog_name: 'probe', expected_attach_type: expectedAttachType }, what).fd;
 }

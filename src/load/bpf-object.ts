@@ -5,7 +5,7 @@ import { ObjectError, UsageError } from '../errors.js';
 import type { BpfProgram } from '../programs/program.js';
 import type { Fd } from '../sys/fd.js';
 import { parseObject, setGlobal, type FunctionSpec, type GlobalSpec, type MapSpec, type ObjectSpec, type ProgramSpec } from '../object/index.js';
-import { loadObject, type LoadedObject, type LoadOptions } from './load.js';
+import { loadObject, loadObjectAsync, type LoadedObject, type LoadOptions } from './load.js';
 
 export class BpfObject {
   readonly spec: ObjectSpec;
@@ -67,7 +67,22 @@ export class BpfObject {
    * ones, unless changed), or exactly `options.programs`.
    */
   load(options: LoadOptions = {}): LoadedObject {
+    return loadObject(this.spec, this.#withTargets(options));
+  }
+
+  /**
+   * load() that keeps the event loop running while the kernel works: each BPF_PROG_LOAD (the
+   * verifier) runs on a worker thread and the kernel BTF is read asynchronously and indexed in
+   * slices. The same steps as load(), the same LoadedObject and errors; `explain` narrates this
+   * load only, also when loads overlap. What still runs on the event loop is short: map creation,
+   * relocation, CO-RE (milliseconds; see README "What may block").
+   */
+  loadAsync(options: LoadOptions = {}): Promise<LoadedObject> {
+    return loadObjectAsync(this.spec, this.#withTargets(options));
+  }
+
+  #withTargets(options: LoadOptions): LoadOptions {
     const attachTargets = { ...this.#attachTargets, ...options.attachTargets };
-    return loadObject(this.spec, Object.keys(attachTargets).length ? { ...options, attachTargets } : options);
+    return Object.keys(attachTargets).length ? { ...options, attachTargets } : options;
   }
 }

@@ -9,6 +9,8 @@
 //      patched), bind .rodata to it;
 //   6. fill statically initialised PROG_ARRAY slots; prepare struct_ops values with program fds.
 // Nothing is left open if any step fails. A refusal names the file, the program or map, and why.
+// The steps are a generator (steps.ts): load() runs them as they come, loadAsync() with the
+// verifier's work and the kernel BTF read off the event loop — one code path, one LoadedObject.
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { decode, formatInstruction } from '../asm/disasm.js';
@@ -33,10 +35,12 @@ import { createMaps, releaseMaps, type CreatedMap, type MapLoadOptions } from '.
 import { explainProgLoad } from './diagnose.js';
 import { fillKconfig, runningKernelVersion } from './kconfig.js';
 import { KernelBtfs } from './kernel-btf.js';
+import { kernelBtfWanted } from './kernel-btf-wanted.js';
 import { resolveKsyms, type ResolvedKsyms } from './ksyms.js';
 import { LoadedProgram } from './loaded-program.js';
 import { prepareStructOps, type PreparedStructOps } from './struct-ops.js';
-import { loadWithLog } from './verifier.js';
+import { kernelBtfStep, runAsync, runSync, type Steps } from './steps.js';
+import { loadWithLogSteps, type LoadedProgramFd } from './verifier.js';
 
 export interface LoadOptions extends MapLoadOptions {
   /**
@@ -108,8 +112,19 @@ const LOG_STATS = 4;
 
 export function loadObject(spec: ObjectSpec, options: LoadOptions = {}): LoadedObject {
   // With explain, every bpf() call made while loading is narrated too.
-  const loaded = withNarration(options.explain, () => loadObjectSteps(spec, options));
+  const loaded = withNarration(options.explain, () => runSync(loadObjectSteps(spec, options)));
   // For map.typed(): each map keeps its key/value types in the object's BTF.
+  recordObjectMapTypes(spec.file, spec.btf, spec.maps, loaded.maps);
+  return loaded;
+}
+
+/**
+ * loadObject with the event loop free while the kernel works: the same steps, with each
+ * BPF_PROG_LOAD on a worker thread and the kernel BTF read asynchronously (indexed in slices).
+ * The narration (explain) is this load's only, as with loadObject, also when loads overlap.
+ */
+export async function loadObjectAsync(spec: ObjectSpec, options: LoadOptions = {}): Promise<LoadedObject> {
+  const loaded = await withNarration(options.explain, () => runAsync(loadObjectSteps(spec, options)));
   recordObjectMapTypes(spec.file, spec.btf, spec.maps, loaded.maps);
   return loaded;
 }
@@ -170,7 +185,7 @@ function checkPrograms(spec: ObjectSpec, programs: readonly ProgramSpec[]): void
   }
 }
 
-function loadObjectSteps(spec: ObjectSpec, options: LoadOptions): LoadedObject {
+function* loadObjectSteps(spec: ObjectSpec, options: LoadOptions): Steps<LoadedObject> {
   const say = options.explain ?? (() => {});
   const warn = options.warn ?? ((m: string) => process.emitWarning(m, { code: 'SOCKACCEL_LOAD' }));
   const { load: toLoad, skipped } = choosePrograms(spec, options);
@@ -189,17 +204,18 @@ function loadObjectSteps(spec: ObjectSpec, options: LoadOptions): LoadedObject {
   const kernelBtfs = () => (kernel ??= new KernelBtfs(VMLINUX_BTF));
   const fds: Fd[] = [];
   try {
-    return loadWithKernel(spec, options, say, warn, linkedPrograms, skipped, kernelBtfs, fds);
+    return yield* loadWithKernel(spec, options, say, warn, linkedPrograms, skipped, kernelBtfs, fds);
   } finally {
     kernel?.close();
     for (const fd of fds) fd.close();
   }
 }
 
-function loadWithKernel(
+function* loadWithKernel(
   spec: ObjectSpec, options: LoadOptions, say: (line: string) => void, warn: (m: string) => void,
   linkedPrograms: { prog: ProgramSpec; linked: LinkedProgram }[], skipped: string[], kernelBtfs: () => KernelBtfs, fds: Fd[],
-): LoadedObject {
+): Steps<LoadedObject> {
+  for (const path of kernelBtfWanted(spec, linkedPrograms, options.btfPath)) yield* kernelBtfStep(path);
   // Externs (libbpf resolves all of the object's, whichever programs load).
   const contents = new Map<string, Buffer>();
   const kconfigMap = [...spec.maps.values()].find((m) => m.kind === 'data' && m.section === '.kconfig');
@@ -335,14 +351,14 @@ function loadWithKernel(
           ...(linked.lineInfo.length ? { line_info_rec_size: LINE_INFO_REC_SIZE, line_info: encodeLineInfo(linked.lineInfo), line_info_cnt: linked.lineInfo.length } : {}),
         } : {}),
       };
-      let result: ReturnType<typeof loadWithLog>;
+      let result: LoadedProgramFd;
       try {
         try {
-          result = loadWithLog(attr, what, logLevel, sourceFinder(linked.lineInfo));
+          result = yield* loadWithLogSteps(attr, what, logLevel, sourceFinder(linked.lineInfo));
         } catch (e) {
           // A statistics-only log has no verdict: load again as without --explain for the real error.
           if (logLevel === (options.logLevel ?? 0)) throw e;
-          result = loadWithLog(attr, what, options.logLevel, sourceFinder(linked.lineInfo));
+          result = yield* loadWithLogSteps(attr, what, options.logLevel, sourceFinder(linked.lineInfo));
         }
       } catch (e) {
         const explained = explainProgLoad(e, attr, prog, what, [...spec.externs.keys()], [...spec.maps.keys()]);

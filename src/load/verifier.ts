@@ -1,9 +1,10 @@
 // BPF_PROG_LOAD with the verifier log: load without a log first (fast, no copying), and only when the
 // kernel refuses, load again with one so the error can say why. The log buffer grows on ENOSPC.
 import { BpfError, VerifierError, type SourceLine } from '../errors.js';
-import { progLoadTry, type ProgLoadValues } from '../sys/commands.js';
+import type { ProgLoadValues } from '../sys/commands.js';
 import { Errno, errnoName, hintFor } from '../sys/errno.js';
 import type { Fd } from '../sys/fd.js';
+import { progLoadStep, runSync, type Steps } from './steps.js';
 
 const FIRST_LOG_SIZE = 256 * 1024;
 const MAX_LOG_SIZE = 64 * 1024 * 1024;
@@ -21,9 +22,9 @@ function logText(buf: Buffer): string {
   return buf.toString('utf8', 0, end < 0 ? buf.length : end).trimEnd();
 }
 
-function attempt(attr: ProgLoadValues, what: string) {
+function* attempt(attr: ProgLoadValues, what: string): Steps<{ fd?: Fd; errno: number }> {
   for (let i = 0; ; i++) {
-    const r = progLoadTry(attr, what);
+    const r = yield* progLoadStep(attr, what);
     // EAGAIN: the verifier gave up on a transient condition (e.g. a signal); try again.
     if (r.errno !== Errno.EAGAIN || i >= EAGAIN_RETRIES) return r;
   }
@@ -59,8 +60,13 @@ export function refusedAt(log: string): { insn?: number; source?: SourceLine } {
 }
 
 export function loadWithLog(attr: ProgLoadValues, what: string, logLevel = 0, sourceOf?: (insn: number) => SourceLine | undefined): LoadedProgramFd {
+  return runSync(loadWithLogSteps(attr, what, logLevel, sourceOf));
+}
+
+/** loadWithLog as steps (load() and loadAsync() run the same ones). */
+export function* loadWithLogSteps(attr: ProgLoadValues, what: string, logLevel = 0, sourceOf?: (insn: number) => SourceLine | undefined): Steps<LoadedProgramFd> {
   if (!logLevel) {
-    const r = attempt(attr, what);
+    const r = yield* attempt(attr, what);
     if (r.fd) return { fd: r.fd };
     if (r.errno !== Errno.EACCES && r.errno !== Errno.EINVAL && r.errno !== Errno.E2BIG && r.errno !== Errno.ENOSPC) {
       throw refused(what, r.errno, undefined);
@@ -70,7 +76,7 @@ export function loadWithLog(attr: ProgLoadValues, what: string, logLevel = 0, so
   let size = FIRST_LOG_SIZE;
   for (;;) {
     const logBuf = Buffer.alloc(size);
-    const r = attempt({ ...attr, log_level: logLevel || 1, log_size: logBuf.length, log_buf: logBuf }, what);
+    const r = yield* attempt({ ...attr, log_level: logLevel || 1, log_size: logBuf.length, log_buf: logBuf }, what);
     const log = logText(logBuf);
     if (r.fd) return { fd: r.fd, log: logLevel ? log : undefined };
     if (r.errno === Errno.ENOSPC && size < MAX_LOG_SIZE) {

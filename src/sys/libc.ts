@@ -34,6 +34,13 @@ const BPF_SYSCALL_NR: Record<string, number> = {
   mips64el: 5315,
 };
 
+/** The bpf() syscall number of this architecture (the async binding calls syscall(2) itself). */
+export function bpfSyscallNumber(): number {
+  const nr = BPF_SYSCALL_NR[arch];
+  if (nr === undefined) throw new UsageError('NOT_SUPPORTED', `no bpf() syscall number is known for architecture ${arch}`, { hint: `supported: ${Object.keys(BPF_SYSCALL_NR).join(', ')}` });
+  return nr;
+}
+
 /** perf_event_open(2) numbers (no libc wrapper either). */
 const PERF_EVENT_OPEN_NR: Record<string, number> = { x64: 298, arm64: 241, ia32: 336, arm: 364, riscv64: 241, loong64: 241, ppc64: 319, s390x: 331 };
 
@@ -58,8 +65,7 @@ let bound: Libc | undefined;
 
 export function libc(): Libc {
   if (bound) return bound;
-  const nr = BPF_SYSCALL_NR[arch];
-  if (nr === undefined) throw new UsageError('NOT_SUPPORTED', `no bpf() syscall number is known for architecture ${arch}`, { hint: `supported: ${Object.keys(BPF_SYSCALL_NR).join(', ')}` });
+  const nr = bpfSyscallNumber();
   const { koffi: k, lib } = nativeLibc();
   // syscall() is variadic in libc; koffi needs the variadic arguments typed at each call.
   const syscall = lib.func('long syscall(long number, ...)');

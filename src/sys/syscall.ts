@@ -6,6 +6,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { Cmd } from '../uapi/enums.js';
 import type { Attr } from './attr.js';
 import { bpfError, Errno } from './errno.js';
+import { bpfOnWorker } from './async-bpf.js';
 import { libc } from './libc.js';
 
 export interface SyscallResult { ret: number; errno: number }
@@ -69,6 +70,22 @@ export function withCallObserver<T>(key: unknown, observe: CallObserver, work: (
 export function unobserved<T>(work: () => T): T {
   if (!context?.getStore()) return work();
   return context.run({ observers: [] }, work);
+}
+
+/**
+ * bpfTry on a worker thread (the kernel backend; a test backend runs as it is): the event loop runs
+ * while the kernel works, e.g. while the verifier checks a program. Observers see the call as with
+ * bpfTry, in the context of the operation that awaited it.
+ */
+export async function bpfTryAsync(cmd: number, attr: Attr, what: string): Promise<SyscallResult> {
+  let r: SyscallResult;
+  let tries = 0;
+  do {
+    r = backend === kernelBackend ? await bpfOnWorker(cmd, libc().address(attr.buf), attr.buf.length) : backend(cmd, attr);
+  } while (r.ret < 0 && r.errno === Errno.EINTR && ++tries < 5);
+  const observers = context?.getStore()?.observers;
+  if (observers) for (const o of observers) o.observe({ cmd, attr, result: r, what });
+  return r;
 }
 
 /** Run a bpf() command without throwing: the raw result and errno (EINTR retried). */
