@@ -7,7 +7,7 @@
 // loading them through Node's CommonJS loader costs more than the rest of `up` (docs/performance.md).
 // No source maps: the package does not ship the sources they would point at.
 import { build } from 'esbuild';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -57,4 +57,6 @@ await build({ ...common, entryPoints: { accel: join(root, 'src', 'accel', 'index
 // The CLI is split: cli.js holds commander and the verbs' wiring, and each verb's dynamic import()
 // (the accelerator, the bench, inspect) is a chunk loaded when the verb runs, so `--help` parses
 // a fraction of the code.
+// Chunk names carry a content hash: old ones would pile up (and ship) without this.
+rmSync(join(root, 'dist', 'pkg', 'cli-chunks'), { recursive: true, force: true });
 await build({ ...common, entryPoints: { cli: join(root, 'src', 'cli', 'main.ts') }, plugins: [builtinsByRequire], splitting: true, chunkNames: 'cli-chunks/[name]-[hash]' });

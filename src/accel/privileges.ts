@@ -3,8 +3,9 @@
 // (the psock's queue, the file's flags) and format trace lines (bpf_snprintf), which the verifier
 // allows only with it; without it the load fails as a verifier refusal, far less clearly.
 import { privileged, UsageError } from '../index.js';
+import { ACCEL_PRIVILEGE_HINT } from './privilege-hint.js';
 
-export const ACCEL_PRIVILEGE_HINT = 'run as root, or with CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON';
+export { ACCEL_PRIVILEGE_HINT };
 
 export function requirePrivileges(verb: string): void {
   if (!privileged(undefined, { tracing: true })) {

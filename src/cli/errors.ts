@@ -1,7 +1,7 @@
 // How the CLI reports a failure: one or two lines on stderr, what failed and what to do. Stack traces
 // only with --debug. Exit codes: 0 success, 1 failure, 2 bad usage (including a bad argument value).
 import { BpfError, messageWithoutHint, ObjectError, UsageError } from '../errors.js';
-import { ACCEL_PRIVILEGE_HINT } from '../accel/privileges.js';
+import { ACCEL_PRIVILEGE_HINT } from '../accel/privilege-hint.js';
 
 export const PRIVILEGE_FIX = ACCEL_PRIVILEGE_HINT;
 
