@@ -64,7 +64,7 @@
  * struct sa_config, value of `config` (ARRAY, 1 entry, written by
  * userspace at any time): mode (u32 @0: 0 learn, 1 all), draining (u32 @4:
  * 1 = insert nothing new), trace (u32 @8), port_filter (u32 @12: 0 none,
- * 1 only ports with rule INCLUDE), bulk_bytes (u32 @16, 16384),
+ * 1 only ports with rule INCLUDE), bulk_bytes (u32 @16, 32768),
  * small_writes (u32 @20, 64), sample_writes (u32 @24, 2048).
  * `port_rules` (HASH u32 port -> u32 rule: 1 include, 2 exclude).
  *
@@ -467,7 +467,7 @@ static __always_inline enum verdict verdict_of(const struct sa_profile *p)
 static __always_inline void fold(struct sa_conn *s, struct sa_config *cfg, struct sa_counters *c)
 {
 	struct sa_profile *p;
-	__u32 bulk = cfg && cfg->bulk_bytes ? cfg->bulk_bytes : 16384;
+	__u32 bulk = cfg && cfg->bulk_bytes ? cfg->bulk_bytes : 32768;
 	__u32 smallw = cfg && cfg->small_writes ? cfg->small_writes : 64;
 	__u32 flags = 0;
 	__s32 delta = 0;
@@ -793,7 +793,7 @@ int sockaccel_msg(struct sk_msg_md *msg)
 		cfg = get_config();
 		if (cfg && cfg->mode == MODE_LEARN) {
 			smallw = cfg->small_writes ? cfg->small_writes : 64;
-			bulk = cfg->bulk_bytes ? cfg->bulk_bytes : 16384;
+			bulk = cfg->bulk_bytes ? cfg->bulk_bytes : 32768;
 			sample = cfg->sample_writes ? cfg->sample_writes : 2048;
 			if (s->writes == sample && s->turns * 4 < s->writes && s->bytes < s->writes * bulk && s->writes >= smallw) {
 				mark_passed(&self, c);

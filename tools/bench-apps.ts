@@ -1,5 +1,5 @@
 // Real applications, plain TCP vs sockaccel (policy learn, as `up` installs it), side by side:
-//   redis-benchmark (set,get; plain and pipelined -P 16), nginx under wrk (a 256 KiB file), and
+//   redis-benchmark (set,get; plain and pipelined -P 16), nginx under wrk (a 4 KiB and a 256 KiB file), and
 //   iperf3 -l 128 / 1K / 64k (one direction, 3 s).
 // Each application runs twice, as two servers on their own ports: one in a plain cgroup, one in a
 // cgroup with its own sockaccel install. Every server first gets a warm-up client run (for the
@@ -10,7 +10,7 @@
 // Run: npm run build && node dist/tools/bench-apps.js [rounds] [--json FILE]   (root; redis-server,
 // redis-tools, nginx, wrk, iperf3 installed)
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { createConnection, createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -28,6 +28,8 @@ const root = cgroupV2Root();
 const cg = { plain: join(root, `${tag}-plain`), accel: join(root, `${tag}-accel`) };
 const pinDir = join('/sys/fs/bpf', tag);
 const dir = mkdtempSync(join(tmpdir(), 'sockaccel-apps-'));
+// nginx's workers run as nobody: they must be able to reach the served file (mkdtemp makes 0700).
+chmodSync(dir, 0o755);
 const children: ChildProcess[] = [];
 
 type Side = 'plain' | 'accel';
@@ -102,14 +104,14 @@ const redis = (pipeline: number): App => ({
   },
 });
 
-const nginx: App = {
-  name: 'nginx (256 KiB file) under wrk -t1 -c16 -d3s',
+const nginx = (kib: number): App => ({
+  name: `nginx (${kib} KiB file) under wrk -t1 -c16 -d3s`,
   unit: 'requests/s',
   async server(side) {
     const port = await freePort();
-    const d = join(dir, `nginx-${side}`);
+    const d = join(dir, `nginx-${kib}k-${side}`);
     mkdirSync(join(d, 'www'), { recursive: true });
-    writeFileSync(join(d, 'www', 'f'), randomBytes(256 << 10));
+    writeFileSync(join(d, 'www', 'f'), randomBytes(kib << 10));
     writeFileSync(join(d, 'nginx.conf'), [
       'worker_processes 1;', 'daemon off;', `pid ${d}/nginx.pid;`, `error_log ${d}/error.log;`, 'events { worker_connections 256; }',
       'http {', '  access_log off;', ...['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((k) => `  ${k}_temp_path ${d}/tmp;`),
@@ -126,7 +128,7 @@ const nginx: App = {
     if (!m) throw new Error(`wrk output not understood: ${out}`);
     return Number(m[1]);
   },
-};
+});
 
 const iperf = (len: string): App => ({
   name: `iperf3 -l ${len} -t 3`,
@@ -143,7 +145,7 @@ const iperf = (len: string): App => ({
   },
 });
 
-const APPS: App[] = [redis(1), redis(16), nginx, iperf('128'), iperf('1K'), iperf('64k')];
+const APPS: App[] = [redis(1), redis(16), nginx(4), nginx(256), iperf('128'), iperf('1K'), iperf('64k')];
 
 interface Row { app: string; unit: string; plain: number[]; accel: number[]; verdict?: string; reason?: string }
 

@@ -10,7 +10,7 @@ export interface PolicyConfig {
   trace: boolean;
   /** Only ports with an include rule are candidates. */
   portFilter: boolean;
-  /** Average write size from which a stream counts as bulk (redirect wins from ~16 KiB, measured). */
+  /** Average write size from which a stream counts as bulk (redirect wins from 32 KiB: docs/policy.md). */
   bulkBytes: number;
   /** Writes from which a stream of small writes is recognised. */
   smallWrites: number;
@@ -18,7 +18,7 @@ export interface PolicyConfig {
   sampleWrites: number;
 }
 
-export const DEFAULT_THRESHOLDS = { bulkBytes: 16384, smallWrites: 64, sampleWrites: 2048 } as const;
+export const DEFAULT_THRESHOLDS = { bulkBytes: 32768, smallWrites: 64, sampleWrites: 2048 } as const;
 
 const KEY0 = Buffer.alloc(4);
 

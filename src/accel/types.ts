@@ -8,7 +8,7 @@ export const DEFAULT_PIN_DIR = '/sys/fs/bpf/sockaccel';
  * - "learn" (default): per service (netns, server address, port), from earlier connections that ran
  *   on plain TCP and were observed: only services whose readers sockmap serves correctly (no
  *   splice; no blocking reads exposed to spurious wake-ups) and whose traffic it makes faster
- *   (request/response, or writes of 16 KiB or more) are accelerated;
+ *   (request/response, or writes of 32 KiB or more) are accelerated;
  * - "all": every loopback connection, as the first versions did. Unsafe for splice(2) readers
  *   (they see no data) and blocking readers (EAGAIN after a half-close or a signal); only with
  *   an explicit cgroup, for workloads known to be neither.
