@@ -11,6 +11,8 @@ import { BtfKind, type BtfComposite, type BtfMember, type BtfType } from '../../
 import * as attrs from '../../src/uapi/attr.js';
 import * as infos from '../../src/uapi/info.js';
 import * as perf from '../../src/uapi/perf.js';
+import * as attach from '../../src/uapi/attach.js';
+import * as netlink from '../../src/uapi/netlink.js';
 import * as enums from '../../src/uapi/enums.js';
 import type { Field, Layout } from '../../src/uapi/layout.js';
 
@@ -117,7 +119,7 @@ function checkField(struct: BtfComposite, f: Field): FieldCheck {
   return { field: f, status: ok ? 'ok' : 'wrong', detail: `${f.name}: kernel offset ${offset} size ${size}; ours ${f.offset} size ${f.size}` };
 }
 
-const layouts: Layout[] = ([...Object.values(attrs), ...Object.values(infos), ...Object.values(perf)] as unknown[]).filter((v): v is Layout => typeof v === 'object' && v !== null && 'fields' in v && 'btf' in v);
+const layouts: Layout[] = ([...Object.values(attrs), ...Object.values(infos), ...Object.values(perf), ...Object.values(attach), ...Object.values(netlink)] as unknown[]).filter((v): v is Layout => typeof v === 'object' && v !== null && 'fields' in v && 'btf' in v);
 
 run('every field of every layout is where the kernel has it, with its size', () => {
   const wrong: string[] = [];
