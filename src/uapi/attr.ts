@@ -79,7 +79,7 @@ export const PROG_LOAD = layout('BPF_PROG_LOAD attr', { attrAnonymousWith: 'prog
   f('core_relo_rec_size', 136, 'u32'),
   f('log_true_size', 140, 'u32', { out: true, since: '6.4' }),
   f('prog_token_fd', 144, 'fd'),
-  f('fd_array_cnt', 148, 'u32'),
+  f('fd_array_cnt', 148, 'u32', { since: '6.14' }),
 ]);
 
 /** OBJ_PIN and OBJ_GET. */

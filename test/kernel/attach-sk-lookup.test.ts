@@ -59,7 +59,10 @@ t('connections to unused ports reach the socket in the map, keeping their destin
     const deadline = Date.now() + 3000;
     while (received.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     assert.equal(received.sort((a, b) => a.port - b.port), [{ port: 7003, data: 'hello' }, { port: 7009, data: 'again' }]);
-    assert.is(f.get('steered'), 2);
+    // At least once per connection: a SYN retransmitted on a slow machine (TCG) runs the lookup again,
+    // and what arrived (above) is the exact check.
+    const steered = Number(f.get('steered'));
+    assert.ok(steered >= 2 && steered <= 4, `steered ${steered} times for 2 connections`);
     link.close();
     assert.match(await client(ns, 7003, 'after'), /^error 111/, 'detached: refused again');
   } finally {
