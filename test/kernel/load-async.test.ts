@@ -7,7 +7,7 @@ import * as assert from 'uvu/assert';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { BpfObject, LoadedObject, VerifierError } from '../../src/index.js';
 import { clearKernelBtfCache, kernelBtf, kernelBtfAsync, LazyBtf, VMLINUX_BTF } from '../../src/btf/lazy.js';
-import { fixture, openFds } from './helpers.js';
+import { fixture, openFds, removePinDir, tempPinDir } from './helpers.js';
 
 const PACKET = Buffer.alloc(64, 0xab);
 /** (0 + ... + 59999) & 0xff: what verifier_heavy returns. */
@@ -104,8 +104,10 @@ same('a refusal is load()\'s VerifierError, and nothing is left open', async () 
 same('loadAsync of the accelerator-style fixtures matches load(): programs, maps, results', async () => {
   for (const name of ['calls.bpf.o', 'globals.bpf.o', 'maps.bpf.o']) {
     const obj = BpfObject.open(fixture(name));
-    const s = obj.load();
-    const a = await obj.loadAsync();
+    // maps.bpf.o pins one map by name (LIBBPF_PIN_BY_NAME): under a test directory, not /sys/fs/bpf.
+    const pinRoot = tempPinDir('load-async');
+    const s = obj.load({ pinRoot });
+    const a = await obj.loadAsync({ pinRoot });
     try {
       assert.equal([...a.programs.keys()], [...s.programs.keys()], name);
       assert.equal([...a.maps.keys()], [...s.maps.keys()], name);
@@ -115,6 +117,7 @@ same('loadAsync of the accelerator-style fixtures matches load(): programs, maps
     } finally {
       s.close();
       a.close();
+      removePinDir(pinRoot);
     }
   }
 });
