@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { cliAsNobody } from '../support/nobody.js';
+import { TIME_SCALE } from '../support/proc.js';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
@@ -16,8 +17,9 @@ interface Run { code: number | null; stdout: string; stderr: string }
 function cli(args: string[], opts: { nobody?: boolean; timeoutMs?: number } = {}): Run {
   // As nobody: setpriv, from a copy of the package when nobody cannot read the checkout (test/support/nobody.ts).
   const { cmd, argv, cwd } = opts.nobody ? cliAsNobody(args) : { cmd: process.execPath, argv: [MAIN, ...args], cwd: undefined };
-  const r = spawnSync(cmd, argv, { encoding: 'utf8', timeout: opts.timeoutMs ?? 60_000, cwd });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  // Bounds scale with TIME_SCALE: under TCG in the VMs a node start alone can take seconds.
+  const r = spawnSync(cmd, argv, { encoding: 'utf8', timeout: (opts.timeoutMs ?? 60_000) * TIME_SCALE, cwd });
+  return { code: r.status, stdout: r.stdout, stderr: r.signal ? `${r.stderr}\n(killed by ${r.signal}: the time bound ran out)` : r.stderr };
 }
 
 const unique = () => `cli-test-${process.pid}-${randomBytes(3).toString('hex')}`;
