@@ -12,7 +12,7 @@ import { PerfType } from '../uapi/perf.js';
 import { bpfError, errnoName } from './errno.js';
 import type { Fd } from './fd.js';
 import { libc } from './libc.js';
-import { perfEventOpen } from './perf.js';
+import { perfEventOpen, perfPermissionHint } from './perf.js';
 import { tracefsPath, tracepointId } from './tracefs.js';
 
 export type ProbeKind = 'kprobe' | 'uprobe';
@@ -103,7 +103,7 @@ export function explainProbeError(spec: ProbeSpec, errno: number, cause?: unknow
   } else if (spec.kind === 'uprobe' && errno === 22) {
     hint = `0x${spec.offset.toString(16)} is not an instruction in ${spec.path}: give a symbol, or an offset in the file (not a virtual address)`;
   } else if (errno === 1 || errno === 13) {
-    hint = 'needs root, or CAP_PERFMON (and kernel.perf_event_paranoid allowing it)';
+    hint = perfPermissionHint();
   } else if (errno === 16) {
     hint = 'another legacy probe with the same name exists (see /sys/kernel/tracing/dynamic_events)';
   }
