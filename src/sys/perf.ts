@@ -46,7 +46,7 @@ export function perfPermissionHint(): string {
     paranoid = undefined;
   }
   if (paranoid !== undefined && paranoid > 2) {
-    return `kernel.perf_event_paranoid is ${paranoid}: this kernel then allows perf_event_open only with CAP_SYS_ADMIN (Debian's and Ubuntu's patch): set it to 2 (sysctl -w kernel.perf_event_paranoid=2, or a file in /etc/sysctl.d), or run as root`;
+    return `kernel.perf_event_paranoid is ${paranoid}: this kernel then allows perf_event_open only with CAP_SYS_ADMIN, not CAP_PERFMON (Debian's and Ubuntu's patch): set it to 2 (sysctl -w kernel.perf_event_paranoid=2, or a file in /etc/sysctl.d), or run as root`;
   }
   return 'needs root, or CAP_PERFMON (and kernel.perf_event_paranoid allowing it)';
 }
