@@ -183,16 +183,21 @@ async function cleanup(): Promise<void> {
   await new Promise((r) => setTimeout(r, 200));
   try { await down({ pinDir, force: true, timeoutMs: 0 }); } catch (e) { process.stderr.write(`down: ${(e as Error).message}\n`); }
   for (const d of Object.values(cg)) {
+    let last: unknown;
     for (let i = 0; i < 50; i++) {
       try {
         for (const pid of readFileSync(join(d, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean)) { try { process.kill(Number(pid), 'SIGKILL'); } catch { /* gone */ } }
         rmdirSync(d);
+        last = undefined;
         break;
       } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === 'ENOENT') break;
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') { last = undefined; break; }
+        last = e;
         await new Promise((r) => setTimeout(r, 100));
       }
     }
+    // Never silently: a cgroup left behind is named with what to do.
+    if (last) process.stderr.write(`could not remove ${d}: ${(last as Error).message}; kill what is in ${d}/cgroup.procs and rmdir it by hand\n`);
   }
   rmSync(dir, { recursive: true, force: true });
 }

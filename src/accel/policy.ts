@@ -144,8 +144,3 @@ export function listServices(map: BpfMap): ServiceInfo[] {
   for (const [k, v] of map.entries()) out.push(decodeService(k, v));
   return out.sort((a, b) => a.port - b.port || a.address.localeCompare(b.address));
 }
-
-/** The service of server `address`:`port` in network namespace `netns`, if learned. */
-export function findService(map: BpfMap, netns: bigint, address: string, port: number): ServiceInfo | undefined {
-  return listServices(map).find((s) => s.netns === netns && s.address === address && s.port === port);
-}

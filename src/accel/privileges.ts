@@ -5,8 +5,6 @@
 import { privileged, UsageError } from '../index.js';
 import { ACCEL_PRIVILEGE_HINT } from './privilege-hint.js';
 
-export { ACCEL_PRIVILEGE_HINT };
-
 export function requirePrivileges(verb: string): void {
   if (!privileged(undefined, { tracing: true })) {
     throw new UsageError('NEEDS_PRIVILEGES', `${verb} needs privileges this process does not have`, { hint: ACCEL_PRIVILEGE_HINT });

@@ -71,17 +71,15 @@ const WARMUP = 1024 * 1024;
 
 /** Wait (bounded) until the learning policy has decided about server `address`:`port`. */
 async function learned(pinDir: string, address: string, port: number, deadlineMs: number): Promise<ServiceInfo | undefined> {
-  const path = mapPin(pinDir, OBJ.services);
-  for (const until = Date.now() + deadlineMs; ;) {
-    const map = BpfMap.fromPin(path);
-    let s: ServiceInfo | undefined;
-    try {
-      s = listServices(map).find((x) => x.address === address && x.port === port);
-    } finally {
-      map.close();
+  const map = BpfMap.fromPin(mapPin(pinDir, OBJ.services)); // opened once for the whole wait
+  try {
+    for (const until = Date.now() + deadlineMs; ;) {
+      const s = listServices(map).find((x) => x.address === address && x.port === port);
+      if ((s && s.verdict !== 'probation') || Date.now() > until) return s;
+      await new Promise((r) => setTimeout(r, 20));
     }
-    if ((s && s.verdict !== 'probation') || Date.now() > until) return s;
-    await new Promise((r) => setTimeout(r, 20));
+  } finally {
+    map.close();
   }
 }
 

@@ -209,14 +209,16 @@ export class Agent {
   private async check(): Promise<void> {
     if (this.stopping) return;
     // Retrying costs an object parse: only when it can succeed (no accelerated socket left).
-    if (this.pendingConfig && (this.readStatus()?.connections ?? 0) === 0) {
+    let st = this.readStatus();
+    if (this.pendingConfig && (st?.connections ?? 0) === 0) {
       try {
         await this.apply(this.pendingConfig, 'retry');
       } catch (e) {
         this.log.error('retrying the change that waits failed', { error: errorText(e), hint: hintOf(e) });
       }
+      st = this.readStatus(); // the install may have been replaced
     }
-    const state = stateOf(this.readStatus());
+    const state = stateOf(st);
     if (state !== this.lastState) {
       const fields = { from: this.lastState, to: state, pinDir: this.config.pinDir };
       if (state === 'up') this.log.info('install state changed', fields);
@@ -292,7 +294,7 @@ export class Agent {
       if (error !== this.lastScrapeError) this.log.error('reading the install for /metrics failed', { error, hint: hintOf(e) });
     }
     this.lastScrapeError = error;
-    this.state.ready = this.ready()[0];
+    this.state.ready = this.readyFrom(st)[0]; // the snapshot this scrape already read
     return renderMetrics({
       status: st, stats: counters, error, agent: this.state,
       build: { version: packageVersion(), kernel: release(), node: process.version },
@@ -304,9 +306,12 @@ export class Agent {
   }
 
   ready(): [boolean, string] {
+    return this.readyFrom(this.readStatus());
+  }
+
+  private readyFrom(st: Status | undefined): [boolean, string] {
     if (this.stopping) return [false, 'stopping'];
     if (!this.started) return [false, 'starting'];
-    const st = this.readStatus();
     const state = stateOf(st);
     if (state !== 'up') return [false, `the install in ${this.config.pinDir} is ${state}`];
     return [true, this.state.pending ? `up (a config change waits: ${this.state.pending})` : 'up'];

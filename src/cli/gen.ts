@@ -2,7 +2,7 @@
 // names, typed globals, open()/load()). Pure reading of the object: no kernel, no privileges.
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { ObjectError, UsageError } from '../errors.js';
+import { messageWithoutHint, ObjectError, UsageError } from '../errors.js';
 import { Exit } from './errors.js';
 
 export interface GenIo { out(text: string): void; err(text: string): void }
@@ -35,7 +35,8 @@ export function registerGen(program: Command, io: GenIo, setExit: (code: number)
         text = generateModule(spec, file, { outFile: o.out, importFrom: o.import, objectPath: o.objectPath });
       } catch (e) {
         if (!(e instanceof ObjectError) && !(e instanceof UsageError)) throw e;
-        io.err(`error: ${e.message}${e instanceof UsageError && e.hint ? `\nhint: ${e.hint}` : ''}\n`);
+        // A UsageError's message already ends with its hint: print it once, on a line of its own.
+        io.err(`error: ${e instanceof UsageError ? messageWithoutHint(e) : e.message}${e instanceof UsageError && e.hint ? `\nhint: ${e.hint}` : ''}\n`);
         setExit(Exit.failure);
         return;
       }

@@ -4,17 +4,15 @@
 // map at the CPU's index, where bpf_perf_event_output(ctx, &map, BPF_F_CURRENT_CPU, …) finds it.
 // Samples of one CPU arrive in order; there is no order across CPUs. When a CPU's ring is full the
 // kernel drops samples and later writes a PERF_RECORD_LOST with their count: reported as 'lost'.
-import { readFileSync } from 'node:fs';
 import { BpfError, UsageError } from '../errors.js';
 import type { BpfMap } from '../maps/map.js';
 import { mapDelete, mapUpdate } from '../sys/commands.js';
 import { Errno } from '../sys/errno.js';
-import { possibleCpus } from '../sys/cpus.js';
+import { onlineCpuList, possibleCpus } from '../sys/cpus.js';
 import type { Fd } from '../sys/fd.js';
 import { mapInfo } from '../sys/info.js';
 import { Mapping, pageSize } from '../sys/mmap.js';
-import { onlineCpuList } from '../sys/online-cpus.js';
-import { perfEventOpen } from '../sys/perf.js';
+import { perfEventOpen, perfEventParanoid, perfPermissionHint } from '../sys/perf.js';
 import { enumName, MapType, UpdateFlag } from '../uapi/enums.js';
 import { PERF_EVENT_MMAP_PAGE, PerfAttrFlag, PerfSampleFormat, PerfSwConfig, PerfType } from '../uapi/perf.js';
 import { PerfRing } from './perf-ring.js';
@@ -126,7 +124,8 @@ export class PerfBufferReader extends EventReader<PerfSample, (data: Buffer, cpu
     } catch (e) {
       if (e instanceof BpfError && (e.errno === Errno.EACCES || e.errno === Errno.EPERM)) {
         throw new BpfError(e.op, e.errno, e.code, `perf_event_open failed for ${what}: ${e.code}`, {
-          hint: `a perf buffer reader opens a BPF output event on every CPU it reads, which needs CAP_PERFMON (or CAP_SYS_ADMIN) unless kernel.perf_event_paranoid is 0 or less (it is ${paranoid()}): run as root, or grant CAP_PERFMON`,
+          // The reader's context first, then what this kernel needs (perf.ts knows Debian's patch).
+          hint: `a perf buffer reader opens a BPF output event on every CPU it reads, which needs CAP_PERFMON (or CAP_SYS_ADMIN) unless kernel.perf_event_paranoid is 0 or less (it is ${perfEventParanoid() ?? 'unknown'}): ${(perfEventParanoid() ?? 0) > 2 ? perfPermissionHint() : 'run as root, or grant CAP_PERFMON'}`,
           cause: e,
         });
       }
@@ -209,14 +208,6 @@ export class PerfBufferReader extends EventReader<PerfSample, (data: Buffer, cpu
   override on(event: string | symbol, listener: (...args: any[]) => void): this;
   override on(event: string | symbol, listener: (...args: any[]) => void): this {
     return super.on(event, listener);
-  }
-}
-
-function paranoid(): string {
-  try {
-    return readFileSync('/proc/sys/kernel/perf_event_paranoid', 'utf8').trim();
-  } catch {
-    return 'unknown';
   }
 }
 

@@ -3,7 +3,7 @@
 // number of possible CPUs; ring buffers → a power-of-two number of pages), fill global data,
 // freeze read-only data, and fill statically initialised map-in-map slots once every map exists.
 // Every fd made here is closed again if a later step fails.
-import { readFileSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { BpfError, ObjectError, UsageError } from '../errors.js';
 import { hasMapType } from '../features/probe.js';
@@ -12,6 +12,7 @@ import { kernelName, type MapSpec } from '../object/index.js';
 import { DEFAULT_BPFFS, exists, preparePinPath } from '../sys/bpffs.js';
 import { mapCreateTry, mapFreeze, mapUpdate, objGet, objPin, type MapCreateValues } from '../sys/commands.js';
 import { possibleCpus } from '../sys/cpus.js';
+import { systemPageSize } from '../sys/page-size.js';
 import { Errno, errnoName, hintFor } from '../sys/errno.js';
 import type { Fd } from '../sys/fd.js';
 import { enumName, MapFlag, MapType, UpdateFlag } from '../uapi/enums.js';
@@ -84,21 +85,6 @@ function checkSpec(file: string, spec: MapSpec): void {
   }
 }
 
-let pageSize: number | undefined;
-/** The page size (AT_PAGESZ from the auxiliary vector; 4096 when it cannot be read). */
-export function systemPageSize(): number {
-  if (pageSize !== undefined) return pageSize;
-  pageSize = 4096;
-  try {
-    const auxv = readFileSync('/proc/self/auxv');
-    for (let at = 0; at + 16 <= auxv.length; at += 16) {
-      const key = auxv.readBigUInt64LE(at);
-      if (key === 0n) break;
-      if (key === 6n) { pageSize = Number(auxv.readBigUInt64LE(at + 8)); break; } // AT_PAGESZ
-    }
-  } catch { /* keep 4096 */ }
-  return pageSize;
-}
 
 /** libbpf's adjust_ringbuf_sz: a multiple of the page size that is a power of two pages (0 stays 0). */
 export function ringbufSize(size: number, page = systemPageSize()): number {

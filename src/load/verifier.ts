@@ -59,11 +59,7 @@ export function refusedAt(log: string): { insn?: number; source?: SourceLine } {
   return { insn };
 }
 
-export function loadWithLog(attr: ProgLoadValues, what: string, logLevel = 0, sourceOf?: (insn: number) => SourceLine | undefined): LoadedProgramFd {
-  return runSync(loadWithLogSteps(attr, what, logLevel, sourceOf));
-}
-
-/** loadWithLog as steps (load() and loadAsync() run the same ones). */
+/** BPF_PROG_LOAD with the verifier log grown as needed, as steps (load() and loadAsync() run them). */
 export function* loadWithLogSteps(attr: ProgLoadValues, what: string, logLevel = 0, sourceOf?: (insn: number) => SourceLine | undefined): Steps<LoadedProgramFd> {
   if (!logLevel) {
     const r = yield* attempt(attr, what);

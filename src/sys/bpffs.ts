@@ -54,16 +54,17 @@ export function mountDefaultBpffs(): boolean {
  */
 export function preparePinPath(path: string, what: string): { path: string; createdDir?: string } {
   const abs = resolve(path);
-  if (!bpffsFor(abs)) {
+  let mount = bpffsFor(abs); // one read of the mount table (two when we had to mount it)
+  if (!mount) {
     if (isUnder(abs, DEFAULT_BPFFS)) mountDefaultBpffs();
-    if (!bpffsFor(abs)) {
+    mount = bpffsFor(abs);
+    if (!mount) {
       throw new UsageError('BAD_PATH', `cannot pin ${what} at ${abs}: the path is not on a bpffs mount`, {
         hint: `pin under ${DEFAULT_BPFFS} (or another mount of type bpf)`,
       });
     }
   }
   // bpffs refuses (EPERM) any name with a dot in it, files and directories alike (bpf_lookup).
-  const mount = bpffsFor(abs)!;
   const dotted = abs.slice(mount.length).split('/').find((part) => part.includes('.'));
   if (dotted) {
     throw new UsageError('BAD_PATH', `cannot pin ${what} at ${abs}: bpffs refuses names with a dot ("${dotted}")`, {

@@ -7,6 +7,7 @@ import { UsageError } from '../errors.js';
 import { bpfError, Errno } from './errno.js';
 import type { Fd } from './fd.js';
 import { nativeLibc } from './libc.js';
+import { systemPageSize } from './page-size.js';
 
 const PROT_READ = 1;
 const PROT_WRITE = 2;
@@ -20,7 +21,6 @@ interface MmapBinding {
   mmap(addr: bigint | null, length: number, prot: number, flags: number, fd: number, offset: number): bigint;
   munmap(addr: bigint, length: number): number;
   view(addr: bigint, length: number): ArrayBuffer;
-  pageSize: number;
   errno(): number;
 }
 
@@ -31,12 +31,10 @@ function binding(): MmapBinding {
   const { koffi, lib } = nativeLibc();
   const mmap = lib.func('void *mmap(void *addr, size_t length, int prot, int flags, int fd, long offset)');
   const munmap = lib.func('int munmap(void *addr, size_t length)');
-  const getpagesize = lib.func('int getpagesize(void)');
   bound = {
     mmap: (addr, length, prot, flags, fd, offset) => BigInt(mmap(addr, length, prot, flags, fd, offset) ?? 0),
     munmap: (addr, length) => munmap(addr, length),
     view: (addr, length) => koffi.view(addr, length),
-    pageSize: getpagesize(),
     errno: () => koffi.errno(),
   };
   return bound;
@@ -44,7 +42,7 @@ function binding(): MmapBinding {
 
 /** The system page size (the unit of every ring buffer mapping). */
 export function pageSize(): number {
-  return binding().pageSize;
+  return systemPageSize();
 }
 
 // mmap returns MAP_FAILED ((void *)-1) on error; koffi gives pointers as unsigned BigInts.

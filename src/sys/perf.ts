@@ -39,14 +39,18 @@ export function openTracepoint(category: string, name: string): Fd {
  * perf event, so CAP_PERFMON alone is refused there (measured on Debian's 6.1).
  */
 export function perfPermissionHint(): string {
-  let paranoid: number | undefined;
-  try {
-    paranoid = Number(readFileSync('/proc/sys/kernel/perf_event_paranoid', 'utf8').trim());
-  } catch {
-    paranoid = undefined;
-  }
+  const paranoid = perfEventParanoid();
   if (paranoid !== undefined && paranoid > 2) {
     return `kernel.perf_event_paranoid is ${paranoid}: this kernel then allows perf_event_open only with CAP_SYS_ADMIN, not CAP_PERFMON (Debian's and Ubuntu's patch): set it to 2 (sysctl -w kernel.perf_event_paranoid=2, or a file in /etc/sysctl.d), or run as root`;
   }
   return 'needs root, or CAP_PERFMON (and kernel.perf_event_paranoid allowing it)';
+}
+
+/** kernel.perf_event_paranoid, read when an error needs it (undefined when it cannot be read). */
+export function perfEventParanoid(): number | undefined {
+  try {
+    return Number(readFileSync('/proc/sys/kernel/perf_event_paranoid', 'utf8').trim());
+  } catch {
+    return undefined;
+  }
 }

@@ -20,10 +20,3 @@ export function u64Array(values: readonly (bigint | number)[]): Buffer {
   values.forEach((v, i) => out.writeBigUInt64LE(BigInt(v), i * 8));
   return out;
 }
-
-/** A `__u32 *` array. */
-export function u32Array(values: readonly number[]): Buffer {
-  const out = Buffer.alloc(values.length * 4);
-  values.forEach((v, i) => out.writeUInt32LE(v >>> 0, i * 4));
-  return out;
-}

@@ -18,9 +18,6 @@ export const XdpFlag = { UPDATE_IF_NOEXIST: 1, SKB_MODE: 2, DRV_MODE: 4, HW_MODE
 /** IFLA_XDP_ATTACHED values: how the program on an interface is attached. */
 export const XdpAttached = { NONE: 0, DRV: 1, SKB: 2, HW: 3, MULTI: 4 } as const;
 
-/** tcx program return codes (enum tcx_action_base). */
-export const TcxAction = { NEXT: -1, PASS: 0, DROP: 2, REDIRECT: 7 } as const;
-
 /** Address families and socket types (sys/socket.h). */
 export const AddressFamily = { UNSPEC: 0, UNIX: 1, INET: 2, INET6: 10, NETLINK: 16, PACKET: 17 } as const;
 export const SocketType = { STREAM: 1, DGRAM: 2, RAW: 3, SEQPACKET: 5, CLOEXEC: 0o2000000, NONBLOCK: 0o4000 } as const;

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { services, stats, type ServiceInfo, type Stats } from '../../src/accel/index.js';
 import {
   clientResult, freePort, need, REPO_ROOT, run, safetyPeerArgs, serverConns, sharedSetup, startNodeClient, startNodeServer,
-  finished, waitListening, type Scope,
+  finished, waitFor, waitListening, type Scope,
 } from '../support/index.js';
 import { accelUp } from '../support/accel.js';
 
@@ -52,7 +52,8 @@ t('python os.splice reader: every byte of 24 connections, the service learned as
   const { exit, result } = await pyClient(cgroup, 'source-client', port, 24, size);
   assert.is(result.errors.length, 0, JSON.stringify(result.errors));
   const sent = exit.stdout.split('\n').filter((l) => l.startsWith('SENT ')).map((l) => l.split(' ')[3]);
-  await new Promise((r) => setTimeout(r, 300));
+  // The server reports each connection as it ends: wait for all 24 lines (bounded), not a fixed time.
+  await waitFor('the server\'s 24 CONN lines', () => serverConns(proc.stdout).length >= 24 || undefined, 10_000).catch(() => undefined);
   const got = serverConns(proc.stdout);
   assert.is(got.length, 24, `server saw ${got.length} connections; stderr: ${proc.stderr}`);
   assert.equal(got.map((c) => c.sha256).sort(), [...sent].sort(), 'every byte arrived');

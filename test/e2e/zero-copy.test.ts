@@ -11,14 +11,12 @@ import { release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { kernelAtLeast } from '../../src/index.js';
 import { finished, freePort, loTxBytes, payload, sha256, sharedSetup, startPyPeer, type Where } from '../support/index.js';
 import { accelUp, MB, fmt, note, statsDelta } from '../support/accel.js';
 
 /** Kernels before 6.5 send a sendfile() through ->sendpage, which the write observers do not see. */
-const SENDPAGE_KERNEL = (() => {
-  const [maj, min] = release().split('.').map(Number);
-  return maj! < 6 || (maj === 6 && min! < 5);
-})();
+const SENDPAGE_KERNEL = !kernelAtLeast(6, 5);
 
 const FILE_SIZE = 20 * MB + 17;
 const SPLICE_SIZE = 5 * MB + 3;

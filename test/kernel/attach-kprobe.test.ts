@@ -81,8 +81,9 @@ test('by section: SEC("kprobe/__x64_sys_getppid") and SEC("ksyscall/getppid") at
 for (const method of ['link', 'perf_ioctl'] as const) {
   test(`the legacy tracefs kprobe_events way (${method}): counts, and its trace event goes on close`, () => {
     const f = load(['kp_getppid']);
+    let a: ReturnType<typeof attachKprobe> | undefined;
     try {
-      const a = attachKprobe(prog(f, 'kp_getppid'), FN, { via: 'tracefs', method });
+      a = attachKprobe(prog(f, 'kp_getppid'), FN, { via: 'tracefs', method });
       assert.instance(a, method === 'link' ? KprobeLink : PerfEventAttachment);
       const event = /tracefs (sockaccel\/\S+)\)/.exec(a.description)?.[1];
       const events = () => readFileSync('/sys/kernel/tracing/kprobe_events', 'utf8');
@@ -92,6 +93,7 @@ for (const method of ['link', 'perf_ioctl'] as const) {
       a.close();
       assert.not.ok(events().includes(event!), 'removed');
     } finally {
+      a?.close(); // the tracefs event is kernel-wide: removed also when an assertion failed (close is idempotent)
       f.close();
     }
   });

@@ -97,6 +97,8 @@ test('the legacy way (tracefs uprobe_events + perf ioctl), as kernels without th
   const scope = new Scope('uprobe-legacy');
   try {
     const a = attachUprobe(prog(f, 'up_entry'), targetBinary(), { symbol: 'target_mul', via: 'tracefs', method: 'perf_ioctl' });
+    // The tracefs event is kernel-wide and outlives this process: removed also when an assertion fails.
+    scope.defer('remove the legacy uprobe event', () => a.close());
     assert.instance(a, PerfEventAttachment);
     const event = /tracefs (sockaccel\/\S+)\)/.exec(a.description)?.[1];
     assert.ok(event, a.description);

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { BpfMap, MapType, PerfBufferReader, UsageError, type PerfSample } from '../../src/index.js';
 import { LazyBtf } from '../../src/btf/lazy.js';
 import { BtfKind, type BtfComposite } from '../../src/btf/kinds.js';
-import { onlineCpuList } from '../../src/sys/online-cpus.js';
+import { onlineCpuList } from '../../src/sys/cpus.js';
 import { PerfAttrFlag, PerfRecordType, PerfSampleFormat, PerfSwConfig, PERF_ATTR_FLAGS_OFFSET } from '../../src/uapi/perf.js';
 import { skipIf } from '../support/skip.js';
 import { findTool } from '../support/tools.js';

@@ -7,7 +7,7 @@ import * as assert from 'uvu/assert';
 import { RingBufferRing } from '../../src/events/ringbuf-ring.js';
 import { PerfRing } from '../../src/events/perf-ring.js';
 import { coverage } from '../../src/events/perfbuf.js';
-import { parseCpuList } from '../../src/sys/online-cpus.js';
+import { parseCpuList } from '../../src/sys/cpus.js';
 import { UsageError } from '../../src/errors.js';
 
 const BUSY = 0x80000000;

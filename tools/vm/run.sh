@@ -124,6 +124,12 @@ MODULES=(virtio_pci virtio_console 9pnet_virtio 9p overlay veth sch_ingress cls_
 # initramfs or console log.
 RUN_ID=$KVER.$$
 IRD="$CACHE/initramfs/$RUN_ID"
+QPID=
+TPID=
+# Whatever happens to this script (error, Ctrl-C, CI's kill): the VM does not outlive it, and this
+# run's initramfs (directory and image) goes with it.
+trap '[ -z "$QPID" ] || kill "$QPID" 2>/dev/null; [ -z "$TPID" ] || kill "$TPID" 2>/dev/null; rm -rf "$IRD" "$CACHE/initramfs-$RUN_ID.gz"' EXIT
+trap 'exit 130' INT TERM
 rm -rf "$IRD"
 mkdir -p "$IRD"/{bin,modules,proc,sys,dev,newroot,lower,rw}
 cp /bin/busybox "$IRD/bin/busybox"
@@ -196,11 +202,6 @@ log "building dist (tsc and the bundles)"
 # ---- boot --------------------------------------------------------------------------------------
 LOG="$CACHE/console-$RUN_ID.log"
 find "$CACHE" -maxdepth 1 -name "console-*.log" -mtime +1 -delete 2>/dev/null || true
-QPID=
-TPID=
-# Whatever happens to this script (error, Ctrl-C, CI's kill), the VM does not outlive it.
-trap '[ -z "$QPID" ] || kill "$QPID" 2>/dev/null; [ -z "$TPID" ] || kill "$TPID" 2>/dev/null; rm -f "$CACHE/initramfs-$RUN_ID.gz"' EXIT
-trap 'exit 130' INT TERM
 result() { tr -d '\r' < "$LOG" | sed -n 's/^SOCKACCEL_VM_RESULT status=\([0-9]*\).*/\1/p' | tail -1; }
 # run_qemu ACCEL LIMIT BOOT_LIMIT: the VM, killed after LIMIT s in all, or after BOOT_LIMIT s when the
 # guest has not started the tests by then (a hung boot). The console is streamed to stdout.
