@@ -29,7 +29,15 @@ while read -r _ target _; do
   mount -o remount,bind,ro "$target" 2>/dev/null || echo "sandbox: could not make $target read-only" >&2
 done < /proc/self/mounts
 mount --bind /proc/sys /proc/sys && mount -o remount,bind,ro /proc/sys
+# A private /tmp, as PrivateTmp gives. A checkout under /tmp (CI's fresh clone) would vanish under it:
+# carry it over (held on /dev/shm, moved back, read-only) so the agent's own code stays visible.
+repo=$1; shift
+hold=
+case "$repo" in /tmp/*) hold=$(mktemp -d /dev/shm/sockaccel-sandbox-XXXXXX); mount --bind "$repo" "$hold" ;; esac
 mount -t tmpfs -o mode=1777 tmpfs /tmp
+if [ -n "$hold" ]; then
+  mkdir -p "$repo" && mount --move "$hold" "$repo" && mount -o remount,bind,ro "$repo" && rmdir "$hold"
+fi
 probe=/etc/.sockaccel-sandbox-probe-$$
 if touch "$probe" 2>/dev/null; then rm -f "$probe"; echo 'sandbox: / is still writable' >&2; exit 98; fi
 if ( : > /proc/sys/kernel/perf_event_paranoid ) 2>/dev/null; then echo 'sandbox: /proc/sys is still writable' >&2; exit 98; fi
@@ -38,7 +46,7 @@ exec "$@"`;
 /** The wrapper argv: unshare → the sandbox script → setpriv with `caps` (names like CAP_BPF) as the bounding set. */
 function sandboxed(caps: string[]): string[] {
   const bset = ['-all', ...caps.map((c) => '+' + c.replace(/^CAP_/, '').toLowerCase())].join(',');
-  return [need('unshare'), '--mount', '--propagation', 'private', 'bash', '-c', SANDBOX, 'sandbox', need('setpriv'), '--bounding-set', bset, '--inh-caps', '-all', '--no-new-privs'];
+  return [need('unshare'), '--mount', '--propagation', 'private', 'bash', '-c', SANDBOX, 'sandbox', REPO_ROOT, need('setpriv'), '--bounding-set', bset, '--inh-caps', '-all', '--no-new-privs'];
 }
 
 const t = suite('e2e: agent in the systemd unit\'s sandbox');
