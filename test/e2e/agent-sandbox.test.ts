@@ -36,7 +36,10 @@ hold=
 case "$repo" in /tmp/*) hold=$(mktemp -d /dev/shm/sockaccel-sandbox-XXXXXX); mount --bind "$repo" "$hold" ;; esac
 mount -t tmpfs -o mode=1777 tmpfs /tmp
 if [ -n "$hold" ]; then
-  mkdir -p "$repo" && mount --move "$hold" "$repo" && mount -o remount,bind,ro "$repo" && rmdir "$hold"
+  mkdir -p "$repo"
+  mount --move "$hold" "$repo"
+  rmdir "$hold"
+  mount -o remount,bind,ro "$repo" || echo "sandbox: could not make $repo read-only" >&2
 fi
 probe=/etc/.sockaccel-sandbox-probe-$$
 if touch "$probe" 2>/dev/null; then rm -f "$probe"; echo 'sandbox: / is still writable' >&2; exit 98; fi
