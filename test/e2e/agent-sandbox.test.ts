@@ -33,13 +33,13 @@ mount --bind /proc/sys /proc/sys && mount -o remount,bind,ro /proc/sys
 # carry it over (held on /dev/shm, moved back, read-only) so the agent's own code stays visible.
 repo=$1; shift
 hold=
-case "$repo" in /tmp/*) hold=$(mktemp -d /dev/shm/sockaccel-sandbox-XXXXXX); mount --bind "$repo" "$hold" ;; esac
+case "$repo" in /tmp/*) hold=$(mktemp -d /dev/shm/sockaccel-sandbox-XXXXXX); mount -n --bind "$repo" "$hold" ;; esac
 mount -t tmpfs -o mode=1777 tmpfs /tmp
 if [ -n "$hold" ]; then
   mkdir -p "$repo"
-  mount --move "$hold" "$repo"
+  mount -n --move "$hold" "$repo"  # -n: /run (the mount table) is read-only here
   rmdir "$hold"
-  mount -o remount,bind,ro "$repo" || echo "sandbox: could not make $repo read-only" >&2
+  mount -n -o remount,bind,ro "$repo" || echo "sandbox: could not make $repo read-only" >&2
 fi
 probe=/etc/.sockaccel-sandbox-probe-$$
 if touch "$probe" 2>/dev/null; then rm -f "$probe"; echo 'sandbox: / is still writable' >&2; exit 98; fi
