@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { cliAsNobody } from '../support/nobody.js';
+import { RUN_ID } from '../support/run-id.js';
 import { createCgroup, removeCgroup } from '../support/cgroup.js';
 
 const MAIN = fileURLToPath(new URL('../../pkg/cli.js', import.meta.url));
@@ -98,7 +99,7 @@ test('agent on a port in use: exit 2 before touching the kernel', async () => {
 
 test('agent as nobody: exit 1, the privileges it needs, nothing installed', async () => {
   const cg = createCgroup(`agent-cli-${process.pid}`);
-  const pinDir = `/sys/fs/bpf/sockaccel-agent-nobody-${process.pid}`;
+  const pinDir = `/sys/fs/bpf/sockaccel-agent-nobody-${RUN_ID}`;
   try {
     const port = 61000 + Math.floor(Math.random() * 4000);
     const r = cli(['agent', '--cgroup', cg, '--pin-dir', pinDir, '--listen', `127.0.0.1:${port}`, '--log-format', 'text'], true);
@@ -108,6 +109,7 @@ test('agent as nobody: exit 1, the privileges it needs, nothing installed', asyn
     assert.match(r.stdout, /error could not start/, 'the log says so too');
     assert.ok(!existsSync(pinDir), 'nothing pinned');
   } finally {
+    rmSync(pinDir, { recursive: true, force: true }); // only there if the refusal regressed
     await removeCgroup(cg);
   }
 });

@@ -1,4 +1,5 @@
 // cgroup v2 helpers: a private group per test (never the root), processes in it, and its removal.
+import { RUN_ID } from './run-id.js';
 import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { killPid, sleep } from './proc.js';
@@ -15,7 +16,7 @@ export function cgroupRoot(): string {
 let counter = 0;
 /** mkdir a fresh group directly under the v2 root, named after the test. */
 export function createCgroup(tag: string): string {
-  const dir = join(cgroupRoot(), `sae2e-${process.pid}-${++counter}-${tag.replace(/[^a-z0-9]/gi, '')}`);
+  const dir = join(cgroupRoot(), `sae2e-${RUN_ID}-${++counter}-${tag.replace(/[^a-z0-9]/gi, '')}`);
   mkdirSync(dir);
   return dir;
 }

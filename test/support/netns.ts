@@ -1,10 +1,11 @@
 // Network namespaces for tests: each has its own loopback (and its own lo counters).
+import { RUN_ID } from './run-id.js';
 import { sh } from './proc.js';
 
 let counter = 0;
 /** `ip netns add` a fresh namespace with lo up; returns its name. */
 export function addNetns(tag: string): string {
-  const name = `sae2e-${process.pid}-${++counter}-${tag.replace(/[^a-z0-9]/gi, '')}`.slice(0, 60);
+  const name = `sae2e-${RUN_ID}-${++counter}-${tag.replace(/[^a-z0-9]/gi, '')}`.slice(0, 60);
   sh('ip', ['netns', 'add', name]);
   try {
     sh('ip', ['-n', name, 'link', 'set', 'lo', 'up']);

@@ -1,11 +1,12 @@
 // Temporary pin directories under bpffs, one per test, so tests never touch a real install.
+import { RUN_ID } from './run-id.js';
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
 let counter = 0;
 /** A fresh, not yet existing path under /sys/fs/bpf (up creates it). */
 export function tempPinDir(tag: string): string {
-  const dir = join('/sys/fs/bpf', `sae2e-${process.pid}-${++counter}-${tag.replace(/[^a-z0-9]/gi, '')}`);
+  const dir = join('/sys/fs/bpf', `sae2e-${RUN_ID}-${++counter}-${tag.replace(/[^a-z0-9]/gi, '')}`);
   if (existsSync(dir)) rmSync(dir, { recursive: true, force: true });
   return dir;
 }
