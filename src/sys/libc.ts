@@ -57,6 +57,14 @@ export interface Libc {
   ioctl(fd: number, request: number, arg: number): number;
   /** The calling thread's errno after the last call. */
   errno(): number;
+  /**
+   * Run `fn` with every signal that can be blocked blocked in the calling thread, then restore the
+   * mask. The verifier gives up with EAGAIN when the loading thread has a signal pending, and a
+   * sampling profiler (node --cpu-prof, pprof-style agents) sends SIGPROF every millisecond: a
+   * program that takes longer to verify would never load. A blocked signal stays pending and is
+   * handled when the mask is restored.
+   */
+  withSignalsBlocked<T>(fn: () => T): T;
   /** Address of a Buffer's bytes, for pointers inside a bpf_attr. */
   address(buf: Buffer): bigint;
 }
@@ -73,8 +81,14 @@ export function libc(): Libc {
   const fcntl = lib.func('int fcntl(int fd, int cmd, ...)');
   const mount = lib.func('int mount(const char *source, const char *target, const char *fstype, unsigned long flags, const void *data)');
   const ioctl = lib.func('int ioctl(int fd, unsigned long request, ...)');
+  const sigfillset = lib.func('int sigfillset(_Out_ uint8_t *set)');
+  const pthreadSigmask = lib.func('int pthread_sigmask(int how, const uint8_t *set, _Out_ uint8_t *oldset)');
   const perfNr = PERF_EVENT_OPEN_NR[arch];
   const F_DUPFD_CLOEXEC = 1030;
+  // <signal.h>: SIG_BLOCK and SIG_SETMASK are 0 and 2, except on MIPS. glibc's sigset_t is 128 bytes.
+  const [SIG_BLOCK, SIG_SETMASK] = arch.startsWith('mips') ? [1, 3] : [0, 2];
+  const allSignals = Buffer.alloc(128);
+  sigfillset(allSignals);
   bound = {
     bpf: (cmd, attrAddress, size) => Number(syscall(nr, 'int', cmd, 'void *', attrAddress, 'uint', size)),
     close: (fd) => close(fd),
@@ -87,6 +101,16 @@ export function libc(): Libc {
     ioctl: (fd, request, arg) => ioctl(fd, request, 'unsigned long', arg),
     errno: () => k.errno(),
     address: (buf) => k.address(buf),
+    withSignalsBlocked: (fn) => {
+      const previous = Buffer.alloc(128);
+      // glibc leaves its own internal signals out of the mask; SIGKILL and SIGSTOP cannot be blocked.
+      if (pthreadSigmask(SIG_BLOCK, allSignals, previous) !== 0) return fn();
+      try {
+        return fn();
+      } finally {
+        pthreadSigmask(SIG_SETMASK, previous, null);
+      }
+    },
   };
   return bound;
 }

@@ -15,8 +15,13 @@ export type BpfBackend = (cmd: number, attr: Attr) => SyscallResult;
 
 const kernelBackend: BpfBackend = (cmd, attr) => {
   const c = libc();
-  const ret = c.bpf(cmd, c.address(attr.buf), attr.buf.length);
-  return { ret, errno: ret < 0 ? c.errno() : 0 };
+  const call = () => {
+    const ret = c.bpf(cmd, c.address(attr.buf), attr.buf.length);
+    return { ret, errno: ret < 0 ? c.errno() : 0 };
+  };
+  // The verifier stops with EAGAIN when a signal is pending for the loading thread (libc.ts says
+  // why that is common): PROG_LOAD runs with signals blocked.
+  return cmd === Cmd.PROG_LOAD ? c.withSignalsBlocked(call) : call();
 };
 
 let backend: BpfBackend = kernelBackend;
