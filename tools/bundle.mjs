@@ -8,6 +8,7 @@
 // No source maps: the package does not ship the sources they would point at.
 import { build } from 'esbuild';
 import { readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -26,21 +27,33 @@ const common = {
  * crypto — about 60 ms of a `--help` on a small machine (docs/performance.md). require() returns the
  * CommonJS module as it is, and its lazy getters stay lazy.
  */
+// Builtins that cost milliseconds to load and that no module uses at its top level: each is a proxy
+// that requires the real module on first use. Together ~13 ms of an `import('sockaccel-ffi')` on
+// the 2-vCPU VM (net and dgram for socket-fd's instanceof checks, zlib for /proc/config.gz, crypto
+// for hashes, fs/promises for the async BTF read; commander's child_process for subcommands we do
+// not use). The key list comes from this Node: esbuild's ESM interop copies a module's own keys.
+const LAZY_BUILTINS = new Set(['node:child_process', 'node:net', 'node:dgram', 'node:zlib', 'node:crypto', 'node:fs/promises']);
+const nodeRequire = createRequire(import.meta.url);
+function lazyBuiltinSource(path) {
+  const keys = JSON.stringify(Object.getOwnPropertyNames(nodeRequire(path)));
+  return `let m; const real = () => (m ??= require(${JSON.stringify(path)})); const keys = ${keys};
+module.exports = new Proxy({}, {
+  get: (_, k) => real()[k],
+  has: (_, k) => k in real(),
+  ownKeys: () => keys,
+  getOwnPropertyDescriptor: (_, k) => (keys.includes(k) ? { configurable: true, enumerable: true, get: () => real()[k] } : undefined),
+});`;
+}
 const builtinsByRequire = {
   name: 'builtins-by-require',
   setup(b) {
     b.onResolve({ filter: /^node:/ }, (args) => {
       // A dynamic import() stays an import(): esbuild's CommonJS interop would hand it an empty namespace.
       if (args.namespace === 'node-builtin' || args.namespace === 'lazy-builtin' || args.kind === 'dynamic-import') return { path: args.path, external: true };
-      // commander requires child_process at load only for executable subcommands, which we do not
-      // use: a proxy loads it (and net, streams: ~20 ms) on first use instead.
-      if (args.path === 'node:child_process' && /[\\/]commander[\\/]/.test(args.importer)) return { path: args.path, namespace: 'lazy-builtin' };
-      return { path: args.path, namespace: 'node-builtin' };
+      return { path: args.path, namespace: LAZY_BUILTINS.has(args.path) ? 'lazy-builtin' : 'node-builtin' };
     });
     b.onLoad({ filter: /.*/, namespace: 'node-builtin' }, (args) => ({ contents: `module.exports = require(${JSON.stringify(args.path)});`, loader: 'js' }));
-    b.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, (args) => ({
-      contents: `let m; module.exports = new Proxy({}, { get: (_, k) => (m ??= require(${JSON.stringify(args.path)}))[k] });`, loader: 'js',
-    }));
+    b.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, (args) => ({ contents: lazyBuiltinSource(args.path), loader: 'js' }));
   },
 };
 

@@ -178,12 +178,22 @@ export function decode<L extends Layout>(layout: L, buf: Buffer): Decoded<L> {
 /** The fields under `prefix` ("" for all, "cgroup." for one union member), camelCased: key_size → keySize. */
 export function decodeCamel<L extends Layout, P extends string = ''>(layout: L, buf: Buffer, prefix?: P): CamelDecoded<L, P> {
   const out: Record<string, number | bigint | string> = {};
-  const p = prefix ?? '';
-  for (const f of layout.fields) {
-    if (!f.name.startsWith(p)) continue;
-    out[camel(f.name.slice(p.length))] = readField(f, buf);
-  }
+  for (const [f, name] of camelFields(layout, prefix ?? '')) out[name] = readField(f, buf);
   return out as CamelDecoded<L, P>;
+}
+
+// The camelCased names of a layout's fields under a prefix, computed once: info() decodes every
+// program, map and link `up` and `status` touch, and the regex per field per call showed in profiles.
+const camelCache = new WeakMap<Layout, Map<string, readonly (readonly [Field, string])[]>>();
+function camelFields(layout: Layout, prefix: string): readonly (readonly [Field, string])[] {
+  let byPrefix = camelCache.get(layout);
+  if (!byPrefix) camelCache.set(layout, (byPrefix = new Map()));
+  let fields = byPrefix.get(prefix);
+  if (!fields) {
+    fields = layout.fields.filter((f) => f.name.startsWith(prefix)).map((f) => [f, camel(f.name.slice(prefix.length))] as const);
+    byPrefix.set(prefix, fields);
+  }
+  return fields;
 }
 
 function camel(s: string): string {

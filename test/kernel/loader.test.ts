@@ -2,7 +2,8 @@
 // back what the programs wrote. Needs root (this machine and CI are).
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { BpfError, BpfMap, BpfObject, BpfProgram, MapType, UsageError } from '../../src/index.js';
 import { fixture, openFds, removePinDir, tempPinDir } from './helpers.js';
 
@@ -243,6 +244,22 @@ programs('pinning outside bpffs is refused with a clear error', () => {
     assert.throws(() => loaded.programs.get('calls_first')!.pin('/tmp/not-bpffs/x'), /not on a bpffs mount/);
   } finally {
     loaded.close();
+  }
+});
+
+programs('a dotted pin name is refused before the kernel sees it, in an existing directory and in a new one', () => {
+  const loaded = callsWithoutCallback().load();
+  const dir = tempPinDir('dots');
+  try {
+    const prog = loaded.programs.get('calls_first')!;
+    prog.pin(join(dir, 'first')); // creates the directory (the mount-table path)
+    // The directory exists on bpffs now (the statfs path): the new name alone is checked.
+    assert.throws(() => prog.pin(join(dir, 'second.v1')), /bpffs refuses names with a dot \("second\.v1"\)/);
+    assert.throws(() => prog.pin(join(dir, 'sub.d', 'third')), /bpffs refuses names with a dot \("sub\.d"\)/);
+    assert.equal(readdirSync(dir), ['first'], 'nothing else was created');
+  } finally {
+    loaded.close();
+    removePinDir(dir);
   }
 });
 
