@@ -72,7 +72,7 @@ export function registerAgent(program: Command, io: Io, setExit: (code: number) 
     .option('--print-unit', 'print a systemd unit that runs this installation of the agent, and exit')
     .addHelpText('after', HELP)
     .action(async (o: AgentCliOptions) => {
-      const { runAgent, createLogger, resolveConfig, parseConfigText, parsePortList, toConfigFile, renderUnit } = await import('../agent/index.js');
+      const { runAgent, createLogger, resolveConfig, parseConfigText, parsePortList, toConfigFile, renderUnit } = await import('./verbs.js');
       if (o.printUnit) {
         const cli = realpathSync(process.argv[1]!);
         const { text, warnings } = renderUnit({ node: process.execPath, cli, config: o.config ?? DEFAULT_CONFIG_PATH });

@@ -19,7 +19,7 @@ export function registerInspect(program: Command, io: InspectIo, setExit: (code:
     .addHelpText('after', '\nExamples:\n  sockaccel-ffi inspect\n  sockaccel-ffi inspect bpf/fixtures/calls.bpf.o --program prog_a\n  sockaccel-ffi inspect my.bpf.o --json | jq .maps')
     .action(async (file: string | undefined, o: { json?: boolean; program?: string; disasm: boolean }) => {
       // The object layer and the disassembler load when the verb runs, not for every --help.
-      const { inspectObject, renderInspection } = await import('../inspect/inspect.js');
+      const { inspectObject, renderInspection } = await import('./verbs.js');
       const path = file ?? shippedObject();
       let bytes: Buffer;
       try {

@@ -16,7 +16,7 @@ import {
   renderDoctor, renderDown, renderDownProgress, renderServices, renderStats, renderStatsRates, renderStatus, renderVerify, socketsText, upCommand,
 } from './format.js';
 
-const accel = () => import('../accel/index.js');
+const accel = () => import('./verbs.js');
 
 export interface Io {
   out(text: string): void;
