@@ -16,6 +16,7 @@ export function exitCodeFor(e: unknown): number {
 /** EPERM from the kernel, or a privileges UsageError, means missing privileges (unless the hint says more). */
 function isPermission(e: unknown): boolean {
   if (e instanceof UsageError) return e.code === 'NEEDS_PRIVILEGES';
+  // EPERM, EACCES (cli.js stays free of the loader modules that name them: test/unit/layers.test.ts).
   if (e instanceof BpfError) return !e.hint && (e.errno === 1 || e.errno === 13);
   const code = (e as NodeJS.ErrnoException | undefined)?.code;
   return code === 'EPERM' || code === 'EACCES';

@@ -107,5 +107,5 @@ export function attachKprobeMulti(prog: AttachableProgram, opts: KprobeMultiOpti
       hint: 'they need Linux 5.18+ built with CONFIG_FPROBE; attach one kprobe per function instead (attachKprobe)',
     });
   }
-  throw bpfError('BPF_LINK_CREATE', r.errno, description, r.errno === 3 || r.errno === Errno.ENOENT ? { hint: 'a function is not traceable (see /sys/kernel/tracing/available_filter_functions)' } : {});
+  throw bpfError('BPF_LINK_CREATE', r.errno, description, r.errno === Errno.ESRCH || r.errno === Errno.ENOENT ? { hint: 'a function is not traceable (see /sys/kernel/tracing/available_filter_functions)' } : {});
 }

@@ -10,6 +10,7 @@ import type { Readable } from 'node:stream';
 import { BpfError, UsageError } from '../errors.js';
 import { linkDetach, linkUpdate, objGet, objPin } from '../sys/commands.js';
 import { preparePinPath } from '../sys/bpffs.js';
+import { Errno } from '../sys/errno.js';
 import { Fd } from '../sys/fd.js';
 import { linkInfo, type LinkInfo } from '../sys/info.js';
 import { iterCreate } from '../sys/link-commands.js';
@@ -108,7 +109,7 @@ export class BpfLink {
     try {
       linkDetach(this.#fd, this.description);
     } catch (e) {
-      if (e instanceof BpfError && (e.errno === 95 || e.errno === 524)) {
+      if (e instanceof BpfError && (e.errno === Errno.EOPNOTSUPP || e.errno === Errno.ENOTSUPP)) {
         throw new UsageError('NOT_SUPPORTED', `${this.description}: the kernel cannot detach a ${this.kind} link while it is referenced`, {
           hint: 'remove its pin (rm the file on bpffs) and close every fd of it: the link goes with its last reference', cause: e,
         });

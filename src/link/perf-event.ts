@@ -6,7 +6,7 @@
 import { UsageError } from '../errors.js';
 import { hasPerfEventLinks, isLinkUnsupported } from '../features/probe.js';
 import { linkCreateTry } from '../sys/commands.js';
-import { bpfError } from '../sys/errno.js';
+import { bpfError, Errno } from '../sys/errno.js';
 import type { Fd } from '../sys/fd.js';
 import { perfDisable, perfEnable, perfSetBpf } from '../sys/perf-probe.js';
 import { AttachType } from '../uapi/enums.js';
@@ -89,7 +89,7 @@ export function attachToPerfEvent<C extends PerfLinkClass>(prog: AttachableProgr
       if (!r.fd) {
         throw bpfError('BPF_LINK_CREATE', r.errno, description, isLinkUnsupported(r.errno) && !hasPerfEventLinks()
           ? { hint: 'this kernel has no perf-event links (5.15+): use method "perf_ioctl"' }
-          : r.errno === 22 ? { hint: `the program's type must match the event (${kind} program: SEC("${kind === 'tracepoint' ? 'tracepoint/…' : `${kind}/…`}"))` } : {});
+          : r.errno === Errno.EINVAL ? { hint: `the program's type must match the event (${kind} program: SEC("${kind === 'tracepoint' ? 'tracepoint/…' : `${kind}/…`}"))` } : {});
       }
       // The link holds its own reference to the event.
       event.close();

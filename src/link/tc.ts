@@ -107,8 +107,8 @@ function attachTcx(prog: AttachableProgram, target: ResolvedInterface, direction
   if (r.fd) return new TcxLink('tcx', r.fd, TCX_TYPE[direction], description);
   const hint = r.errno === Errno.EEXIST ? 'this program is already attached to that hook (a program runs at most once per hook)'
     : r.errno === Errno.ENOENT ? 'the program or link to order against is not attached to that hook'
-    : r.errno === 116 ? `the hook changed since revision ${opts.expectedRevision}: query it again (tcHook) and retry`
-    : r.errno === 34 ? 'the hook has the maximum number of programs (64)'
+    : r.errno === Errno.ESTALE ? `the hook changed since revision ${opts.expectedRevision}: query it again (tcHook) and retry`
+    : r.errno === Errno.ERANGE ? 'the hook has the maximum number of programs (64)'
     : r.errno === Errno.EINVAL && !hasTcxLinks() ? 'this kernel has no tcx links (6.6+): use method "netlink"' : undefined;
   throw bpfError('BPF_LINK_CREATE', r.errno, description, { hint });
 }

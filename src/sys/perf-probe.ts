@@ -9,7 +9,7 @@ import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { BpfError, UsageError } from '../errors.js';
 import { PerfIoctl } from '../uapi/attach.js';
 import { PerfType } from '../uapi/perf.js';
-import { bpfError, errnoName } from './errno.js';
+import { bpfError, Errno, errnoName } from './errno.js';
 import type { Fd } from './fd.js';
 import { libc } from './libc.js';
 import { perfEventOpen, perfPermissionHint } from './perf.js';
@@ -96,15 +96,15 @@ export function kprobeable(symbol: string): boolean {
 export function explainProbeError(spec: ProbeSpec, errno: number, cause?: unknown): BpfError {
   const what = probeName(spec);
   let hint: string | undefined;
-  if (spec.kind === 'kprobe' && (errno === 2 || errno === 22)) {
+  if (spec.kind === 'kprobe' && (errno === Errno.ENOENT || errno === Errno.EINVAL)) {
     hint = `the kernel has no probe-able function ${spec.symbol}${spec.offset ? ' at that offset' : ''}: check /proc/kallsyms and ${'/sys/kernel/tracing/available_filter_functions'} (static, inlined and notrace functions cannot be probed)`;
-  } else if (spec.kind === 'uprobe' && errno === 2) {
+  } else if (spec.kind === 'uprobe' && errno === Errno.ENOENT) {
     hint = `${spec.path} does not exist (for a process in another mount namespace, use /proc/PID/root/…)`;
-  } else if (spec.kind === 'uprobe' && errno === 22) {
+  } else if (spec.kind === 'uprobe' && errno === Errno.EINVAL) {
     hint = `0x${spec.offset.toString(16)} is not an instruction in ${spec.path}: give a symbol, or an offset in the file (not a virtual address)`;
-  } else if (errno === 1 || errno === 13) {
+  } else if (errno === Errno.EPERM || errno === Errno.EACCES) {
     hint = perfPermissionHint();
-  } else if (errno === 16) {
+  } else if (errno === Errno.EBUSY) {
     hint = 'another legacy probe with the same name exists (see /sys/kernel/tracing/dynamic_events)';
   }
   return new BpfError('perf_event_open', errno, errnoName(errno), `perf_event_open failed for ${what}: ${errnoName(errno)}`, { hint, cause });

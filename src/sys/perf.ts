@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { PERF_ATTR_FLAGS_OFFSET, PERF_EVENT_ATTR, PerfType } from '../uapi/perf.js';
 import type { Values } from '../uapi/layout.js';
 import { Attr } from './attr.js';
-import { bpfError } from './errno.js';
+import { bpfError, Errno } from './errno.js';
 import { Fd } from './fd.js';
 import { libc } from './libc.js';
 import { tracepointId } from './tracefs.js';
@@ -22,7 +22,7 @@ export function perfEventOpen(values: Values<typeof PERF_EVENT_ATTR>, pid: numbe
   const fd = c.perfEventOpen(c.address(attr.buf), pid, cpu, -1, PERF_FLAG_FD_CLOEXEC);
   if (fd < 0) {
     const errno = c.errno();
-    throw bpfError('perf_event_open', errno, what, errno === 2 ? { hint: 'no such event on this kernel' } : errno === 13 || errno === 1 ? { hint: perfPermissionHint() } : {});
+    throw bpfError('perf_event_open', errno, what, errno === Errno.ENOENT ? { hint: 'no such event on this kernel' } : errno === Errno.EACCES || errno === Errno.EPERM ? { hint: perfPermissionHint() } : {});
   }
   return new Fd(fd);
 }

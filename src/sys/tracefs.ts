@@ -4,7 +4,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { BpfError, UsageError } from '../errors.js';
 import { readMounts, type Mount } from './bpffs.js';
-import { errnoName } from './errno.js';
+import { Errno, errnoName } from './errno.js';
 import { libc } from './libc.js';
 
 export const TRACEFS = '/sys/kernel/tracing';
@@ -59,7 +59,7 @@ export function tracefsPath(file: string, why: string, mount = true): string {
   if (c.mount('tracefs', TRACEFS, 'tracefs', 0) < 0) {
     const errno = c.errno();
     throw new BpfError('mount', errno, errnoName(errno), `could not mount tracefs at ${TRACEFS} (${why}): ${errnoName(errno)}`, {
-      hint: errno === 1 ? 'run as root, or with CAP_SYS_ADMIN' : `mount it yourself: mount -t tracefs tracefs ${TRACEFS}`,
+      hint: errno === Errno.EPERM ? 'run as root, or with CAP_SYS_ADMIN' : `mount it yourself: mount -t tracefs tracefs ${TRACEFS}`,
     });
   }
   mountedByUs = true;
