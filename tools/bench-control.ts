@@ -6,7 +6,11 @@
 //            library's up() and down() (median of N; the first round pays JIT warm-up and is
 //            reported separately).
 // Uses its own temporary cgroup and pin directory, removed at the end (also on failure).
-// Run: npm run build && node dist/tools/bench-control.js [rounds]   (root)
+// Each `up` starts SETTLE ms (default 1000) after the previous `down`: right after a down the kernel
+// is still freeing its objects, and attaching the splice observer to its syscall tracepoint waits
+// for an RCU grace period (its LINK_CREATE took 18–34 ms back-to-back, 1 ms settled). A user's `up`
+// meets a settled machine; `bench-control.js 7 0` measures back-to-back.
+// Run: npm run build && node dist/tools/bench-control.js [rounds] [settle-ms]   (root)
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -18,6 +22,8 @@ import { ALL_OBSERVERS, shippedObject, OBJ } from '../src/accel/layout.js';
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const CLI = join(REPO, 'dist', 'pkg', 'cli.js');
 const rounds = Math.min(Math.max(Number(process.argv[2] ?? 7), 1), 100);
+const settleMs = Math.min(Math.max(Number(process.argv[3] ?? 1000), 0), 10_000);
+const settle = () => new Promise<void>((resolve) => setTimeout(resolve, settleMs));
 const LIB = join(REPO, 'dist', 'pkg', 'index.js');
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const ms = (x: number) => x.toFixed(1).padStart(8);
@@ -51,6 +57,7 @@ try {
   for (let i = 0; i < rounds; i++) {
     nodeBare.push(time(() => run('-e', '0')));
     cliHelp.push(time(() => run(CLI, '--help')));
+    await settle();
     cliUp.push(time(() => run(CLI, 'up', '--cgroup', cgroup, '--pin-dir', pinDir)));
     cliDown.push(time(() => run(CLI, 'down', '--force', '--pin-dir', pinDir)));
     importProc.push(time(() => {
@@ -80,6 +87,7 @@ try {
     loaded.close();
     // System CPU of this process (every thread) during up(): the time the kernel spends on it —
     // verifying programs, creating maps, attaching — which no change in JavaScript can take away.
+    await settle();
     const cpu0 = process.cpuUsage();
     const u = await timeAsync(() => up({ cgroup, pinDir }));
     const cpu = process.cpuUsage(cpu0);
@@ -90,7 +98,7 @@ try {
     else { open.push(o); load.push(l); attach.push(a); libUp.push(u); libDown.push(d); }
   }
   const m = (xs: number[]) => (xs.length ? median(xs) : NaN);
-  console.log(`control plane, median of ${rounds} runs (ms)`);
+  console.log(`control plane, median of ${rounds} runs (ms); each up ${settleMs} ms after the previous down`);
   console.log(`  node -e 0 (bare Node start-up)   ${ms(median(nodeBare))}`);
   console.log(`  sockaccel-ffi --help (process)   ${ms(median(cliHelp))}   (${(median(cliHelp) - median(nodeBare)).toFixed(1)} over bare node)`);
   console.log(`  import('sockaccel-ffi') (process)${ms(median(importProc))}   (${(median(importProc) - median(nodeBare)).toFixed(1)} over bare node; ${median(importIn).toFixed(1)} inside the process)`);

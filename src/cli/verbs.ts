@@ -1,5 +1,5 @@
 // What the verbs run, behind one dynamic import: a verb then loads this module's chunk (and the few
-// small modules cli.js shares with it) instead of one chunk per module it reaches. `up` loaded 21
+// small modules cli.js shares with it) instead of one chunk per module it reaches. `up` loaded 20
 // files through Node's ESM loader before, each resolved, read and linked on its own
 // (docs/performance.md). `--help` loads none of it.
 export * from '../accel/index.js';
