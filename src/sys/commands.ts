@@ -83,10 +83,17 @@ export function progLoadAttr(v: ProgLoadValues): Attr<typeof A.PROG_LOAD> {
   return new Attr(A.PROG_LOAD, v);
 }
 
-/** BPF_PROG_LOAD without throwing: the caller (load/) decides about log retries. */
+const PROG_LOAD_EAGAIN_TRIES = 5;
+
+/**
+ * BPF_PROG_LOAD without throwing (feature probes): the caller decides what a refusal means. EAGAIN
+ * (the verifier interrupted) is retried a few times here, so that a probe never reads a transient
+ * refusal as "this kernel lacks it" and caches that.
+ */
 export function progLoadTry(v: ProgLoadValues, what: string): { fd?: Fd; errno: number; attr: Attr<typeof A.PROG_LOAD> } {
   const attr = progLoadAttr(v);
-  const r = bpfTry(Cmd.PROG_LOAD, attr, what);
+  let r = bpfTry(Cmd.PROG_LOAD, attr, what);
+  for (let i = 1; i < PROG_LOAD_EAGAIN_TRIES && r.ret < 0 && r.errno === Errno.EAGAIN; i++) r = bpfTry(Cmd.PROG_LOAD, attr, what);
   return r.ret < 0 ? { errno: r.errno, attr } : { fd: new Fd(r.ret), errno: 0, attr };
 }
 

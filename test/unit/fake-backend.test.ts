@@ -4,7 +4,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { openSync, readFileSync } from 'node:fs';
-import { BpfObject, BpfProgram, Fd, overrideProbe, resetProbes, VerifierError, cgroupV2Root, ProgType, AttachType } from '../../src/index.js';
+import { BpfObject, BpfProgram, Fd, hasHelper, overrideProbe, resetProbes, VerifierError, cgroupV2Root, ProgType, AttachType } from '../../src/index.js';
 import { setBpfBackend, type BpfBackend, type SyscallResult } from '../../src/sys/syscall.js';
 import type { Attr } from '../../src/sys/attr.js';
 import * as A from '../../src/uapi/attr.js';
@@ -91,6 +91,24 @@ test('EAGAIN from the verifier is retried; the program then loads', () => {
       loaded.close();
     }
   });
+});
+
+test('a feature probe retries EAGAIN instead of caching a transient refusal as "absent"', () => {
+  resetProbes();
+  try {
+    withFake((cmd) => (cmd === Cmd.PROG_LOAD ? fail(EAGAIN) : fail(EINVAL)), (calls) => {
+      assert.is(hasHelper(ProgType.SOCK_OPS, 'get_netns_cookie'), false, 'EAGAIN every time: no');
+      assert.is(calls.filter((c) => c.cmd === Cmd.PROG_LOAD).length, 5, 'five attempts, then it gives up');
+    });
+    resetProbes();
+    let n = 0;
+    withFake((cmd) => (cmd === Cmd.PROG_LOAD ? (n++ < 2 ? fail(EAGAIN) : devNull()) : fail(EINVAL)), (calls) => {
+      assert.is(hasHelper(ProgType.SOCK_OPS, 'get_netns_cookie'), true, 'interrupted twice, then loaded: the helper is there');
+      assert.is(calls.filter((c) => c.cmd === Cmd.PROG_LOAD).length, 3);
+    });
+  } finally {
+    resetProbes();
+  }
 });
 
 test('a map whose BTF key/value ids the kernel refuses is created again without them, and the load says so', () => {
