@@ -9,13 +9,12 @@
 //      keepOnExit, leaves the install pinned and running for the next agent to adopt. A second
 //      signal while draining exits at once, leaving the install draining.
 // Everything it does to the kernel goes through the accel library's public API.
-import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { release } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { cgroupV2Root, setCgroupV2Root, UsageError } from '../index.js';
 import { down, packageVersion, stats, status, up, type Status, type UpOptions, type UpResult } from '../accel/index.js';
-import { formatListen, parseConfigText, resolveConfig, upSettingsKey, type AgentConfig, type AgentConfigFile } from './config.js';
+import { formatListen, readConfigFile, resolveConfig, upSettingsKey, type AgentConfig, type AgentConfigFile } from './config.js';
 import type { Fields, Logger } from './log.js';
 import { renderMetrics, RELOAD_RESULTS, type AgentState, type ReloadResult } from './metrics.js';
 import { closeServer, serve } from './server.js';
@@ -99,22 +98,8 @@ export class Agent {
 
   /** The config file (if any) with the command line on top. Throws a UsageError naming the problem. */
   private load(): AgentConfig {
-    let file: AgentConfigFile = {};
     const path = this.opts.configFile;
-    if (path) {
-      let text: string;
-      try {
-        text = readFileSync(path, 'utf8');
-      } catch (e) {
-        const code = (e as NodeJS.ErrnoException).code;
-        throw new UsageError('BAD_PATH', `cannot read the config file ${path}: ${code ?? (e as Error).message}`, {
-          hint: code === 'ENOENT' ? `write one (docs/agent.md), e.g.: sockaccel-ffi agent --print-config --cgroup /sys/fs/cgroup/myapp > ${path}` : 'check the path and its permissions',
-          cause: e,
-        });
-      }
-      file = parseConfigText(text, path);
-    }
-    return resolveConfig(file, this.opts.overrides ?? {});
+    return resolveConfig(path ? readConfigFile(path) : {}, this.opts.overrides ?? {});
   }
 
   private useCgroupRoot(c: AgentConfig): void {

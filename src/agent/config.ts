@@ -2,6 +2,7 @@
 // options on top of it. Pure: parsing and checking only, so it is unit-tested without a kernel. A
 // key the agent does not know is an error, not ignored: a typo must never turn a narrow install
 // into a machine-wide one.
+import { readFileSync } from 'node:fs';
 import { UsageError } from '../index.js';
 import { DEFAULT_PIN_DIR, type Policy } from '../accel/index.js';
 
@@ -159,6 +160,21 @@ export function parseConfigText(text: string, where: string): AgentConfigFile {
     throw new UsageError('BAD_ARGUMENT', `${where} is not valid JSON: ${(e as Error).message}`, { hint: 'the agent config is a JSON object (docs/agent.md)', cause: e });
   }
   return checkConfigFile(json, where);
+}
+
+/** Read and check a config file. A missing or unreadable file is a UsageError that says how to write one. */
+export function readConfigFile(path: string): AgentConfigFile {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new UsageError('BAD_PATH', `cannot read the config file ${path}: ${code ?? (e as Error).message}`, {
+      hint: code === 'ENOENT' ? `write one (docs/agent.md), e.g.: sockaccel-ffi agent --print-config --cgroup /sys/fs/cgroup/myapp > ${path}` : 'check the path and its permissions',
+      cause: e,
+    });
+  }
+  return parseConfigText(text, path);
 }
 
 /** The file's settings, then the command line's on top (`options` use the file's keys), then defaults. */

@@ -72,7 +72,7 @@ export function registerAgent(program: Command, io: Io, setExit: (code: number) 
     .option('--print-unit', 'print a systemd unit that runs this installation of the agent, and exit')
     .addHelpText('after', HELP)
     .action(async (o: AgentCliOptions) => {
-      const { runAgent, createLogger, resolveConfig, parseConfigText, parsePortList, toConfigFile, renderUnit } = await import('./verbs.js');
+      const { runAgent, createLogger, resolveConfig, readConfigFile, parsePortList, toConfigFile, renderUnit } = await import('./verbs.js');
       if (o.printUnit) {
         const cli = realpathSync(process.argv[1]!);
         const { text, warnings } = renderUnit({ node: process.execPath, cli, config: o.config ?? DEFAULT_CONFIG_PATH });
@@ -89,8 +89,7 @@ export function registerAgent(program: Command, io: Io, setExit: (code: number) 
         keepOnExit: o.keepOnExit, cgroupRoot: o.cgroupRoot, checkInterval: o.checkInterval,
       };
       if (o.printConfig) {
-        const { readFileSync } = await import('node:fs');
-        const file = o.config ? parseConfigText(readFileSync(o.config, 'utf8'), o.config) : {};
+        const file = o.config ? readConfigFile(o.config) : {};
         io.out(JSON.stringify(toConfigFile(resolveConfig(file, overrides)), null, 2) + '\n');
         setExit(Exit.ok);
         return;

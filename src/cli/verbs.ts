@@ -4,7 +4,7 @@
 // (docs/performance.md). `--help` loads none of it.
 export * from '../accel/index.js';
 export { requirePrivileges } from '../accel/privileges.js';
-export { runAgent, createLogger, resolveConfig, parseConfigText, parsePortList, toConfigFile, renderUnit } from '../agent/index.js';
+export { runAgent, createLogger, resolveConfig, readConfigFile, parsePortList, toConfigFile, renderUnit } from '../agent/index.js';
 export { renderText, runBench, writeBenchOutputs } from '../bench/index.js';
 export { featureTable } from '../features/api.js';
 export { privileged, PRIVILEGE_HINT } from '../sys/caps.js';

@@ -64,6 +64,7 @@ test('agent refuses what it cannot use: exit 2, one error line, a hint', () => {
   writeFileSync(bad, '{"cgroups": ["/sys/fs/cgroup/app"], "exclude_ports": [22]}');
   const cases: [string[], RegExp, RegExp][] = [
     [['--config', join(tmp, 'missing.json')], /^error: cannot read the config file .*missing\.json: ENOENT$/m, /--print-config/],
+    [['--config', join(tmp, 'missing.json'), '--print-config'], /^error: cannot read the config file .*missing\.json: ENOENT$/m, /--print-config/],
     [['--config', bad], /^error: .*bad\.json: unknown key "exclude_ports" \(did you mean "excludePorts"\?\)$/m, /keys are/],
     [['--ports', '0', '--cgroup', '/nonexistent'], /^error: --ports must be a comma-separated list of ports/m, /e\.g\./],
     [['--listen', 'nowhere', '--cgroup', '/nonexistent'], /^error: --listen must be HOST:PORT/m, /./],
