@@ -36,12 +36,12 @@ const LAZY_BUILTINS = new Set(['node:child_process', 'node:net', 'node:dgram', '
 const nodeRequire = createRequire(import.meta.url);
 function lazyBuiltinSource(path) {
   const keys = JSON.stringify(Object.getOwnPropertyNames(nodeRequire(path)));
-  return `let m; const real = () => (m ??= require(${JSON.stringify(path)})); const keys = ${keys};
+  return `let m; const real = () => (m ??= require(${JSON.stringify(path)})); const keys = ${keys}; const known = new Set(keys);
 module.exports = new Proxy({}, {
   get: (_, k) => real()[k],
   has: (_, k) => k in real(),
   ownKeys: () => keys,
-  getOwnPropertyDescriptor: (_, k) => (keys.includes(k) ? { configurable: true, enumerable: true, get: () => real()[k] } : undefined),
+  getOwnPropertyDescriptor: (_, k) => (known.has(k) ? { configurable: true, enumerable: true, get: () => real()[k] } : undefined),
 });`;
 }
 const builtinsByRequire = {

@@ -54,8 +54,7 @@ Examples:
   sudo sockaccel-ffi bench --sizes 128,1024 --duration 2 --out /tmp/bench
   sudo sockaccel-ffi bench --compare-all          (learn vs always-redirect vs plain TCP)`)
     .action(async (o: { sizes: number[]; duration: number; rounds: number; latencySize: number; json?: boolean; out?: string; quiet?: boolean; compareAll?: boolean }) => {
-      const { requirePrivileges } = await import('./verbs.js');
-      const { renderText, runBench, writeBenchOutputs } = await import('./verbs.js');
+      const { requirePrivileges, renderText, runBench, writeBenchOutputs } = await import('./verbs.js');
       requirePrivileges('bench');
       const ac = new AbortController();
       const abort = () => ac.abort();

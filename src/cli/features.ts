@@ -41,8 +41,7 @@ export function registerFeatures(program: Command, io: FeaturesIo, setExit: (cod
     .addHelpText('after', '\nExamples:\n  sudo sockaccel-ffi features\n  sudo sockaccel-ffi features --all --json | jq \'.[] | select(.ok | not)\'')
     .action(async (o: { all?: boolean; json?: boolean }) => {
       // The probes (and koffi) load when the verb runs, not for every --help.
-      const { featureTable } = await import('./verbs.js');
-      const { privileged, PRIVILEGE_HINT } = await import('./verbs.js');
+      const { featureTable, privileged, PRIVILEGE_HINT } = await import('./verbs.js');
       const rows = featureTable(o.all ? ['attach/link', 'map type', 'program type'] : ['attach/link']);
       if (o.json) io.out(JSON.stringify(rows, null, 2) + '\n');
       else io.out(renderFeatures(rows, privileged() ? undefined : `note: not privileged, so the kernel refuses most probes (${PRIVILEGE_HINT})`) + '\n');

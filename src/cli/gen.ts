@@ -18,8 +18,7 @@ export function registerGen(program: Command, io: GenIo, setExit: (code: number)
     .addHelpText('after', '\nExamples:\n  sockaccel-ffi gen my.bpf.o -o src/my.bpf.ts\n  sockaccel-ffi gen my.bpf.o | less')
     .action(async (file: string, o: { out?: string; import: string; objectPath?: string }) => {
       // The object layer and the generator load when the verb runs, not for every --help.
-      const { parseObject } = await import('./verbs.js');
-      const { generateModule } = await import('./verbs.js');
+      const { parseObject, generateModule } = await import('./verbs.js');
       let bytes: Buffer;
       try {
         bytes = readFileSync(file);

@@ -11,7 +11,8 @@ import { Errno } from '../sys/errno.js';
 import { onlineCpuList, possibleCpus } from '../sys/cpus.js';
 import type { Fd } from '../sys/fd.js';
 import { mapInfo } from '../sys/info.js';
-import { Mapping, pageSize } from '../sys/mmap.js';
+import { Mapping } from '../sys/mmap.js';
+import { systemPageSize } from '../sys/page-size.js';
 import { perfEventOpen, perfEventParanoid, perfPermissionHint } from '../sys/perf.js';
 import { enumName, MapType, UpdateFlag } from '../uapi/enums.js';
 import { PERF_EVENT_MMAP_PAGE, PerfAttrFlag, PerfSampleFormat, PerfSwConfig, PerfType } from '../uapi/perf.js';
@@ -88,7 +89,7 @@ export class PerfBufferReader extends EventReader<PerfSample, (data: Buffer, cpu
     if (options.watermark !== undefined && options.wakeupEvents !== undefined) {
       throw new UsageError('BAD_ARGUMENT', `${this.what}: give wakeupEvents or watermark, not both`);
     }
-    const page = pageSize();
+    const page = systemPageSize();
     this.ringSize = pages * page;
     if (options.watermark !== undefined && !(Number.isInteger(options.watermark) && options.watermark > 0 && options.watermark < this.ringSize)) {
       throw new UsageError('BAD_ARGUMENT', `${this.what}: watermark must be between 1 and the ring's ${this.ringSize} bytes (got ${String(options.watermark)})`);
@@ -123,9 +124,10 @@ export class PerfBufferReader extends EventReader<PerfSample, (data: Buffer, cpu
       }, -1, cpu, what, watermark ? PerfAttrFlag.WATERMARK : 0);
     } catch (e) {
       if (e instanceof BpfError && (e.errno === Errno.EACCES || e.errno === Errno.EPERM)) {
+        const paranoid = perfEventParanoid();
         throw new BpfError(e.op, e.errno, e.code, `perf_event_open failed for ${what}: ${e.code}`, {
           // The reader's context first, then what this kernel needs (perf.ts knows Debian's patch).
-          hint: `a perf buffer reader opens a BPF output event on every CPU it reads, which needs CAP_PERFMON (or CAP_SYS_ADMIN) unless kernel.perf_event_paranoid is 0 or less (it is ${perfEventParanoid() ?? 'unknown'}): ${(perfEventParanoid() ?? 0) > 2 ? perfPermissionHint() : 'run as root, or grant CAP_PERFMON'}`,
+          hint: `a perf buffer reader opens a BPF output event on every CPU it reads, which needs CAP_PERFMON (or CAP_SYS_ADMIN) unless kernel.perf_event_paranoid is 0 or less (it is ${paranoid ?? 'unknown'}): ${(paranoid ?? 0) > 2 ? perfPermissionHint(paranoid) : 'run as root, or grant CAP_PERFMON'}`,
           cause: e,
         });
       }

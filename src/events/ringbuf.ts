@@ -8,7 +8,8 @@ import type { BpfMap } from '../maps/map.js';
 import { Errno } from '../sys/errno.js';
 import { closeOnThrow, type Fd } from '../sys/fd.js';
 import { mapInfo } from '../sys/info.js';
-import { Mapping, pageSize } from '../sys/mmap.js';
+import { Mapping } from '../sys/mmap.js';
+import { systemPageSize } from '../sys/page-size.js';
 import { enumName, MapType } from '../uapi/enums.js';
 import { EventReader, type ReaderOptions, type ReaderRing, type ReaderStats } from './reader.js';
 import { RingBufferRing } from './ringbuf-ring.js';
@@ -54,7 +55,7 @@ export class RingBufferReader extends EventReader<Buffer, (data: Buffer) => void
         });
       }
       try {
-        const page = pageSize();
+        const page = systemPageSize();
         const size = info.maxEntries;
         const hints = {
           [Errno.EPERM]: 'the kernel maps only the consumer page of a ring buffer writable',

@@ -40,11 +40,6 @@ function binding(): MmapBinding {
   return bound;
 }
 
-/** The system page size (the unit of every ring buffer mapping). */
-export function pageSize(): number {
-  return systemPageSize();
-}
-
 // mmap returns MAP_FAILED ((void *)-1) on error; koffi gives pointers as unsigned BigInts.
 const MAP_FAILED = (1n << 64n) - 1n;
 

@@ -38,8 +38,7 @@ export function openTracepoint(category: string, name: string): Fd {
  * with kernel.perf_event_paranoid above 2 (their default is 3) only CAP_SYS_ADMIN may open any
  * perf event, so CAP_PERFMON alone is refused there (measured on Debian's 6.1).
  */
-export function perfPermissionHint(): string {
-  const paranoid = perfEventParanoid();
+export function perfPermissionHint(paranoid = perfEventParanoid()): string {
   if (paranoid !== undefined && paranoid > 2) {
     return `kernel.perf_event_paranoid is ${paranoid}: this kernel then allows perf_event_open only with CAP_SYS_ADMIN, not CAP_PERFMON (Debian's and Ubuntu's patch): set it to 2 (sysctl -w kernel.perf_event_paranoid=2, or a file in /etc/sysctl.d), or run as root`;
   }
